@@ -1,0 +1,15 @@
+/* suites.h: every Check suite of the unit-test runner. Each test_*.c file defines one. */
+#ifndef DRP_TEST_SUITES_H
+#define DRP_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *lib_suite(void);      /* test_lib.c: arena, buf, utf8 */
+Suite *source_suite(void);   /* test_source.c: offsets to lines and columns */
+Suite *diag_suite(void);     /* test_diag.c: the four renderers, suggestions */
+Suite *diff_suite(void);     /* test_diff.c: unified diff */
+Suite *lexer_suite(void);    /* test_lexer.c: tokens and their ranges */
+Suite *parser_suite(void);   /* test_parser.c: trees, recovery, includes */
+Suite *fmt_suite(void);      /* test_fmt.c: idempotence and tree equality over every plan */
+
+#endif

@@ -1,0 +1,166 @@
+/* test_lib.c: the small utilities everything stands on: arena, buffer, UTF-8, atomic writes. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../lib/arena.h"
+#include "../../lib/buf.h"
+#include "../../lib/fsutil.h"
+#include "../../lib/utf8.h"
+#include "suites.h"
+
+START_TEST(test_arena_alignment_and_zeroing)
+{
+	struct arena a;
+	arena_init(&a);
+	for (size_t size = 1; size < 3000; size += 37) {
+		unsigned char *p = arena_alloc(&a, size);
+		ck_assert_uint_eq((uintptr_t)p % 16, 0);
+		for (size_t i = 0; i < size; i++)
+			ck_assert_uint_eq(p[i], 0);
+		memset(p, 0xAB, size);
+	}
+	/* A block larger than a chunk, then small ones: all usable and distinct. */
+	char *big = arena_alloc(&a, 1 << 20);
+	memset(big, 1, 1 << 20);
+	char *small = arena_alloc(&a, 8);
+	ck_assert_ptr_ne(big, small);
+	ck_assert_str_eq(arena_strndup(&a, "hello world", 5), "hello");
+	ck_assert_uint_ge(a.total, (size_t)(1 << 20));
+	arena_free(&a);
+	ck_assert_ptr_null(a.chunk);
+}
+END_TEST
+
+START_TEST(test_arena_big_first)
+{
+	struct arena a;
+	arena_init(&a);
+	char *big = arena_alloc(&a, 100000);
+	big[99999] = 'x';
+	char *s = arena_strndup(&a, "abc", 3);
+	ck_assert_str_eq(s, "abc");
+	arena_free(&a);
+}
+END_TEST
+
+START_TEST(test_buf_basics)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "a");
+	buf_putc(&b, 'b');
+	buf_printf(&b, "%d-%s", 42, "x");
+	buf_repeat(&b, '.', 3);
+	buf_append(&b, "\0z", 2);
+	ck_assert_uint_eq(b.len, 11);
+	ck_assert_mem_eq(b.data, "ab42-x...\0z", 11);
+	ck_assert_int_eq(b.data[b.len], '\0');
+	buf_clear(&b);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(b.data, "");
+	for (int i = 0; i < 10000; i++)
+		buf_printf(&b, "%04d", i % 10000);
+	ck_assert_uint_eq(b.len, 40000);
+	ck_assert_mem_eq(b.data + 39996, "9999", 4);
+	char *owned = buf_detach(&b);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_ptr_null(b.data);
+	free(owned);
+	char *empty = buf_detach(&b);
+	ck_assert_str_eq(empty, "");
+	free(empty);
+}
+END_TEST
+
+START_TEST(test_buf_json_string)
+{
+	struct buf b = BUF_INIT;
+	const char in[] = "q\"b\\n\n\t\x01\x7f\xc3\xa9\xff";
+	buf_json_string(&b, in, sizeof in - 1);
+	ck_assert_str_eq(b.data, "\"q\\\"b\\\\n\\n\\t\\u0001\\u007f\xc3\xa9\\ufffd\"");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_utf8_decode)
+{
+	uint32_t cp = 0;
+	ck_assert_uint_eq(utf8_decode("A", 1, &cp), 1);
+	ck_assert_uint_eq(cp, 'A');
+	ck_assert_uint_eq(utf8_decode("\xc3\xa9", 2, &cp), 2);
+	ck_assert_uint_eq(cp, 0xE9);
+	ck_assert_uint_eq(utf8_decode("\xe2\x82\xac", 3, &cp), 3);
+	ck_assert_uint_eq(cp, 0x20AC);
+	ck_assert_uint_eq(utf8_decode("\xf0\x9f\x98\x80", 4, &cp), 4);
+	ck_assert_uint_eq(cp, 0x1F600);
+	/* Truncated, overlong, surrogate, beyond U+10FFFF, lone continuation, invalid lead. */
+	ck_assert_uint_eq(utf8_decode("\xe2\x82", 2, NULL), 0);
+	ck_assert_uint_eq(utf8_decode("\xc0\xaf", 2, NULL), 0);
+	ck_assert_uint_eq(utf8_decode("\xe0\x80\xaf", 3, NULL), 0);
+	ck_assert_uint_eq(utf8_decode("\xed\xa0\x80", 3, NULL), 0);
+	ck_assert_uint_eq(utf8_decode("\xf4\x90\x80\x80", 4, NULL), 0);
+	ck_assert_uint_eq(utf8_decode("\x80", 1, NULL), 0);
+	ck_assert_uint_eq(utf8_decode("\xff", 1, NULL), 0);
+	ck_assert_uint_eq(utf8_decode("", 0, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_utf8_roundtrip)
+{
+	static const uint32_t samples[] = {1, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0x10FFFF};
+	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+		char out[4];
+		uint32_t back = 0;
+		size_t n = utf8_encode(samples[i], out);
+		ck_assert_uint_eq(utf8_decode(out, n, &back), n);
+		ck_assert_uint_eq(back, samples[i]);
+	}
+	ck_assert_uint_eq(utf8_count("a\xc3\xa9\xe2\x82\xac\xff", 7), 4);
+}
+END_TEST
+
+START_TEST(test_write_atomic)
+{
+	char dir[] = "/tmp/drplan-test-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof path, "%s/plan.drp", dir);
+	char err[256];
+	ck_assert(fs_write_atomic(path, "one\n", 4, err, sizeof err));
+	ck_assert(chmod(path, 0600) == 0);
+	ck_assert(fs_write_atomic(path, "two\n", 4, err, sizeof err));
+	FILE *f = fopen(path, "r");
+	char text[16] = {0};
+	ck_assert_uint_eq(fread(text, 1, sizeof text - 1, f), 4);
+	fclose(f);
+	ck_assert_str_eq(text, "two\n");
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600); /* permissions kept */
+	/* A failed write leaves nothing behind and says why. */
+	char missing[160];
+	snprintf(missing, sizeof missing, "%s/no-such-dir/plan.drp", dir);
+	ck_assert(!fs_write_atomic(missing, "x", 1, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "No such file"));
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0); /* empty: no temporary file left */
+}
+END_TEST
+
+Suite *lib_suite(void)
+{
+	Suite *s = suite_create("lib");
+	TCase *tc = tcase_create("lib");
+	tcase_add_test(tc, test_arena_alignment_and_zeroing);
+	tcase_add_test(tc, test_arena_big_first);
+	tcase_add_test(tc, test_buf_basics);
+	tcase_add_test(tc, test_buf_json_string);
+	tcase_add_test(tc, test_utf8_decode);
+	tcase_add_test(tc, test_utf8_roundtrip);
+	tcase_add_test(tc, test_write_atomic);
+	suite_add_tcase(s, tc);
+	return s;
+}
