@@ -9,6 +9,8 @@
 #include "../../lib/arena.h"
 #include "../../lib/buf.h"
 #include "../../lib/fsutil.h"
+#include "../../lib/glob.h"
+#include "../../lib/strmap.h"
 #include "../../lib/utf8.h"
 #include "suites.h"
 
@@ -150,6 +152,70 @@ START_TEST(test_write_atomic)
 }
 END_TEST
 
+
+static bool match(const char *pattern, const char *name)
+{
+	return glob_match(pattern, strlen(pattern), name, strlen(name));
+}
+
+START_TEST(test_glob)
+{
+	ck_assert(match("db-*", "db-01"));
+	ck_assert(match("db-*", "db-"));
+	ck_assert(!match("db-*", "app-db-01"));
+	ck_assert(match("*-01", "app-db-01"));
+	ck_assert(match("app-0?", "app-07"));
+	ck_assert(!match("app-0?", "app-0"));
+	ck_assert(!match("app-0?", "app-071"));
+	ck_assert(match("web-[ab]*", "web-b2"));
+	ck_assert(!match("web-[ab]*", "web-c2"));
+	ck_assert(match("n[0-9][0-9]", "n42"));
+	ck_assert(!match("n[!0-9]", "n4"));
+	ck_assert(match("n[^0-9]", "nx"));
+	ck_assert(match("a[", "a["));      /* an unclosed set is literal */
+	ck_assert(match("[]x]", "]"));      /* ']' first in a set is a member */
+	ck_assert(match("*", ""));
+	ck_assert(match("**a**", "xxa"));
+	ck_assert(!match("", "a"));
+	ck_assert(glob_is_pattern("db-*", 4));
+	ck_assert(!glob_is_pattern("db-01", 5));
+	/* The single-backtrack algorithm stays linear on a pathological pattern. */
+	char name[4001];
+	memset(name, 'a', 4000);
+	name[4000] = '\0';
+	ck_assert(!match("*a*a*a*a*a*a*a*a*b", name));
+}
+END_TEST
+
+START_TEST(test_strmap)
+{
+	struct strmap m;
+	strmap_init(&m);
+	ck_assert_uint_eq(strmap_get(&m, "x", 1), STRMAP_NONE);
+	enum { N = 100000 };
+	char (*keys)[16] = malloc(N * sizeof *keys);
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(keys[i], sizeof keys[i], "vm-%06u", i);
+		ck_assert_uint_eq(strmap_put(&m, keys[i], strlen(keys[i]), i), i);
+	}
+	ck_assert_uint_eq(m.count, N);
+	for (uint32_t i = 0; i < N; i += 997)
+		ck_assert_uint_eq(strmap_get(&m, keys[i], strlen(keys[i])), i);
+	/* A second put keeps the first value and says so. */
+	ck_assert_uint_eq(strmap_put(&m, keys[5], strlen(keys[5]), 99), 5);
+	ck_assert_uint_eq(strmap_get(&m, "vm-00000", 8), STRMAP_NONE); /* a prefix is another key */
+	strmap_free(&m);
+	strmap_init(&m);
+	strmap_reserve(&m, 1000);
+	size_t cap = m.cap;
+	for (uint32_t i = 0; i < 1000; i++)
+		strmap_put(&m, keys[i], strlen(keys[i]), i);
+	ck_assert_uint_eq(m.cap, cap); /* reserved: no rehash */
+	strmap_free(&m);
+	free(keys);
+}
+END_TEST
+
 Suite *lib_suite(void)
 {
 	Suite *s = suite_create("lib");
@@ -161,6 +227,8 @@ Suite *lib_suite(void)
 	tcase_add_test(tc, test_utf8_decode);
 	tcase_add_test(tc, test_utf8_roundtrip);
 	tcase_add_test(tc, test_write_atomic);
+	tcase_add_test(tc, test_glob);
+	tcase_add_test(tc, test_strmap);
 	suite_add_tcase(s, tc);
 	return s;
 }
