@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../compiler/load.h"
+#include "../compiler/model.h"
 #include "cli.h"
 
 static void check_usage(FILE *out)
@@ -11,7 +12,8 @@ static void check_usage(FILE *out)
 	fprintf(out,
 	        "usage: drplan check [OPTIONS] FILE...\n"
 	        "\n"
-	        "Validates plans and everything they include, reporting every problem found.\n"
+	        "Validates plans, everything they include and their inventories: syntax, names,\n"
+	        "and every rule of docs/diagnostics.md, reporting every problem found.\n"
 	        "Nothing is changed and no adapter is contacted.\n"
 	        "\n"
 	        "Options:\n"
@@ -67,6 +69,8 @@ int cmd_check(int argc, char **argv)
 		program_init(&program);
 		if (!program_load(&program, &sources, &diags, argv[i], &load))
 			unreadable = true;
+		else if (!program_has_syntax_errors(&program))
+			model_free(model_build(&program, &diags));
 		program_free(&program);
 	}
 	cli_print_diags(&diags, &sources, &report);

@@ -49,6 +49,7 @@ struct ast_duration {
 	int64_t ms;
 	bool present;
 	struct src_range at;
+	const char *invalid; /* why the lexeme is not a valid duration, or NULL; reported where one is used */
 };
 
 /* A value in an adapter setting. */
@@ -143,10 +144,11 @@ struct ast_step {
 	struct ast_duration wait;      /* WAIT */
 	bool by_priority;              /* POWER_ON */
 	bool per_workgroup;            /* RUN */
-	/* Options any step may carry, printed in this order by fmt. */
+	/* Options any step may carry, printed in this order by fmt, with their keywords' ranges. */
 	struct ast_duration timeout;   /* timeout D */
 	struct ast_number retries;     /* retry N */
-	struct ast_duration backoff;   /* backoff D (only after retry) */
+	struct ast_duration backoff;   /* backoff D (only with retry) */
+	struct src_range timeout_at, retry_at, backoff_at;
 };
 
 enum ast_stmt_kind {

@@ -154,6 +154,19 @@ struct ast_value ast_value_duration(struct ast_duration d, struct src_range at)
 	return v;
 }
 
+struct ast_duration ast_duration_checked(struct parse_state *ps, struct ast_duration d)
+{
+	if (!d.invalid)
+		return d;
+	struct buf q = BUF_INIT;
+	token_quote(&q, ps->src->text + d.at.start, d.at.end - d.at.start);
+	struct diag *diag = parse_error(ps, DRP007, d.at.start, d.at.end, "invalid duration %s: %s", q.data, d.invalid);
+	buf_free(&q);
+	if (diag)
+		diag_hint(diag, "write durations like 90s, 5m, 1h30m or 250ms");
+	return d;
+}
+
 struct ast_item *ast_replicated_device(struct parse_state *ps, struct ast_name name, struct ast_name site,
                                        struct ast_name peer, struct ast_name peer_site,
                                        struct ast_name consistency, struct ast_adapter *adapter,
@@ -307,7 +320,7 @@ struct ast_stmt *ast_route(struct parse_state *ps, struct ast_name from, struct 
 
 /* Checks a word against a closed vocabulary; reports DRP009 with a suggestion if it is not in it.
  * Returns the word's index, or -1. */
-static int vocabulary_index(struct parse_state *ps, struct ast_name word, const char *what,
+static int vocabulary_index(struct parse_state *ps, struct ast_name word, const char *article, const char *what,
                             const char *const *vocabulary)
 {
 	for (int i = 0; vocabulary[i]; i++)
@@ -325,7 +338,7 @@ static int vocabulary_index(struct parse_state *ps, struct ast_name word, const 
 		struct buf list = BUF_INIT;
 		for (int i = 0; vocabulary[i]; i++)
 			buf_printf(&list, "%s%s", i ? (vocabulary[i + 1] ? ", " : " or ") : "", vocabulary[i]);
-		diag_hint(d, "a %s is one of %s", what, list.data);
+		diag_hint(d, "%s %s is one of %s", article, what, list.data);
 		buf_free(&list);
 	}
 	return -1;
@@ -335,7 +348,7 @@ struct ast_stmt *ast_mode(struct parse_state *ps, struct ast_name word, struct s
 {
 	struct ast_stmt *s = stmt_new(ps, AST_STMT_MODE, at);
 	s->u.mode.word = word;
-	int mode = vocabulary_index(ps, word, "mode", ast_mode_names);
+	int mode = vocabulary_index(ps, word, "a", "mode", ast_mode_names);
 	s->u.mode.mode = mode < 0 ? AST_MODE_PLANNED : (enum ast_mode)mode;
 	return s;
 }
@@ -361,9 +374,9 @@ struct ast_stmt *ast_limit(struct parse_state *ps, struct ast_name operation, st
 	s->u.limit.operation = operation;
 	s->u.limit.count = count;
 	s->u.limit.scope = scope;
-	vocabulary_index(ps, operation, "operation", ast_operation_names);
+	vocabulary_index(ps, operation, "an", "operation", ast_operation_names);
 	if (scope.text)
-		vocabulary_index(ps, scope, "limit scope", ast_scope_names);
+		vocabulary_index(ps, scope, "a", "limit scope", ast_scope_names);
 	return s;
 }
 
@@ -392,30 +405,36 @@ struct ast_step ast_step(enum ast_step_kind kind)
 struct ast_step ast_step_timeout(struct parse_state *ps, struct ast_step step, struct ast_duration d,
                                  struct src_range keyword)
 {
-	if (step.timeout.present)
-		report_duplicate(ps, "timeout", keyword, step.timeout.at);
-	else
+	if (step.timeout.present) {
+		report_duplicate(ps, "timeout", keyword, step.timeout_at);
+	} else {
 		step.timeout = d;
+		step.timeout_at = keyword;
+	}
 	return step;
 }
 
 struct ast_step ast_step_retry(struct parse_state *ps, struct ast_step step, struct ast_number n,
                                struct src_range keyword)
 {
-	if (step.retries.present)
-		report_duplicate(ps, "retry", keyword, step.retries.at);
-	else
+	if (step.retries.present) {
+		report_duplicate(ps, "retry", keyword, step.retry_at);
+	} else {
 		step.retries = n;
+		step.retry_at = keyword;
+	}
 	return step;
 }
 
 struct ast_step ast_step_backoff(struct parse_state *ps, struct ast_step step, struct ast_duration d,
                                  struct src_range keyword)
 {
-	if (step.backoff.present)
-		report_duplicate(ps, "backoff", keyword, step.backoff.at);
-	else
+	if (step.backoff.present) {
+		report_duplicate(ps, "backoff", keyword, step.backoff_at);
+	} else {
 		step.backoff = d;
+		step.backoff_at = keyword;
+	}
 	return step;
 }
 
@@ -439,8 +458,12 @@ static const char *const step_tokens[] = {
 	"'register'", "'power-on'", "'run'", "'prompt'", "'wait'", NULL,
 };
 static const char *const step_option_tokens[] = {"'timeout'", "'retry'", "'backoff'", NULL};
+static const char *const setting_tokens[] = {
+	"a name", "'timeout'", "'retry'", "'backoff'", "'host'", "'site'", "'device'", NULL,
+};
 
 static const struct token_group token_groups[] = {
+	{"a setting (a name such as program, timeout or secrets, then its value)", setting_tokens},
 	{"a declaration (include, inventory, site, device, protection, vm or plan)", declaration_tokens},
 	{"a plan statement (from, mode, protect, workgroup, limit, rto or step)", plan_statement_tokens},
 	{"a step (sync, shutdown, failover, reverse, prefer, migrate, register, power-on, run, prompt "
@@ -474,8 +497,13 @@ static void describe_expected(struct buf *out, const char *const *expected, size
 	for (size_t g = 0; g < n_groups; g++) {
 		const char *const *members = token_groups[g].members;
 		bool all = true;
-		for (size_t i = 0; members[i] && all; i++)
+		for (size_t i = 0; members[i] && all; i++) {
 			all = contains(expected, n, members[i]);
+			/* A token already said by an earlier group: this group does not apply. */
+			for (size_t k = 0; k < n && all; k++)
+				if (grouped[k] && strcmp(expected[k], members[i]) == 0)
+					all = false;
+		}
 		if (!all)
 			continue;
 		phrases[n_phrases++] = token_groups[g].phrase;
@@ -503,25 +531,14 @@ static void describe_expected(struct buf *out, const char *const *expected, size
 		buf_puts(out, "the end of the file");
 }
 
-/* Appends a short, printable quotation of the source text at r. */
-static void quote_source(struct buf *out, struct parse_state *ps, struct src_range r)
-{
-	const char *text = ps->src->text + r.start;
-	size_t len = r.end - r.start;
-	bool cut = len > 40;
-	if (cut)
-		len = 40;
-	buf_putc(out, '\'');
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		buf_putc(out, c < 0x20 || c == 0x7f ? '?' : (char)c);
-	}
-	buf_puts(out, cut ? "...'" : "'");
-}
-
 void syntax_error_report(struct parse_state *ps, struct src_range at, bool at_eof, const char *found,
                          const char *const *expected, size_t n_expected)
 {
+	/* The scanner already reported a problem in or right before this token (a NUL inside a name, a
+	 * run of invalid characters): the syntax error would only repeat it. */
+	if (!at_eof && ps->lex_error.file == at.file && at.start <= ps->lex_error.end &&
+	    at.end >= ps->lex_error.start && ps->lex_error.end > 0)
+		return;
 	struct buf msg = BUF_INIT;
 	buf_puts(&msg, "expected ");
 	describe_expected(&msg, expected, n_expected);
@@ -531,7 +548,7 @@ void syntax_error_report(struct parse_state *ps, struct src_range at, bool at_eo
 		buf_puts(&msg, ", found ");
 		if (strcmp(found, "a string") == 0)
 			buf_puts(&msg, "a string ");
-		quote_source(&msg, ps, at);
+		token_quote(&msg, ps->src->text + at.start, at.end - at.start);
 	}
 	struct diag *d = parse_error(ps, DRP001, at.start, at.end, "%s", msg.data);
 	buf_free(&msg);
@@ -562,9 +579,14 @@ void syntax_error_report(struct parse_state *ps, struct src_range at, bool at_eo
 	if (!at_eof && strcmp(found, "a number") == 0 && contains(expected, n_expected, "a duration like 90s or 5m"))
 		diag_hint(d, "a duration needs a unit: ms, s, m, h or d (for example %.*ss)",
 		          (int)(at.end - at.start), ps->src->text + at.start);
-	/* A keyword where a name was expected: it must be quoted. */
-	if (!at_eof && found[0] == '\'' && contains(expected, n_expected, "a name") && !contains(expected, n_expected, found))
+	/* A keyword where a name was expected, on the same line: it was meant as a name, and must be
+	 * quoted. (On the next line, the name is more likely missing at the end of this one.) */
+	bool same_line = !memchr(ps->src->text + ps->previous_token_end, '\n', at.start - ps->previous_token_end);
+	if (!at_eof && same_line && contains(expected, n_expected, "a name") && !contains(expected, n_expected, found) &&
+	    ast_is_keyword(ps->src->text + at.start, at.end - at.start) && !contains(expected, n_expected, "'timeout'"))
 		diag_hint(d, "%s is a keyword; write it in quotes to use it as a name", found);
+	if (!at_eof && strcmp(found, "a duration like 90s or 5m") == 0 && contains(expected, n_expected, "a name"))
+		diag_hint(d, "a name cannot start with a digit; write it in quotes");
 
 	/* An unclosed block: point at its '{'. */
 	if (ps->n_open_braces > 0 && contains(expected, n_expected, "'}'")) {

@@ -38,6 +38,8 @@ struct ast_value ast_value_string(struct ast_string s, struct src_range at);
 struct ast_value ast_value_name(struct ast_name n, struct src_range at);
 struct ast_value ast_value_number(struct ast_number n, struct src_range at);
 struct ast_value ast_value_duration(struct ast_duration d, struct src_range at);
+/* Reports a malformed duration (the scanner only notes why) where a duration is used. */
+struct ast_duration ast_duration_checked(struct parse_state *ps, struct ast_duration d);
 
 struct ast_item *ast_replicated_device(struct parse_state *ps, struct ast_name name, struct ast_name site,
                                        struct ast_name peer, struct ast_name peer_site,

@@ -46,8 +46,8 @@ __attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_l
 	return buf_detach(&b);
 }
 
-struct diag *diag_add(struct diag_list *list, enum diag_severity severity, enum diag_rule rule,
-                      struct src_range at, const char *fmt, ...)
+struct diag *diag_vadd(struct diag_list *list, enum diag_severity severity, enum diag_rule rule,
+                       struct src_range at, const char *fmt, va_list ap)
 {
 	if (list->len == list->cap) {
 		list->cap = list->cap ? list->cap * 2 : 16;
@@ -58,15 +58,22 @@ struct diag *diag_add(struct diag_list *list, enum diag_severity severity, enum 
 	d->rule = rule;
 	d->at = at;
 	d->seq = list->len;
-	va_list ap;
-	va_start(ap, fmt);
 	d->message = vformat(fmt, ap);
-	va_end(ap);
 	list->items[list->len++] = d;
 	if (severity == DIAG_ERROR)
 		list->errors++;
 	else if (severity == DIAG_WARNING)
 		list->warnings++;
+	return d;
+}
+
+struct diag *diag_add(struct diag_list *list, enum diag_severity severity, enum diag_rule rule,
+                      struct src_range at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d = diag_vadd(list, severity, rule, at, fmt, ap);
+	va_end(ap);
 	return d;
 }
 

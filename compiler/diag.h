@@ -5,6 +5,7 @@
 #ifndef DRP_DIAG_H
 #define DRP_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,6 +60,9 @@ void diag_list_free(struct diag_list *list);
 struct diag *diag_add(struct diag_list *list, enum diag_severity severity, enum diag_rule rule,
                       struct src_range at, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* The same with a va_list, for functions that wrap diag_add. */
+struct diag *diag_vadd(struct diag_list *list, enum diag_severity severity, enum diag_rule rule,
+                       struct src_range at, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 void diag_hint(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag_fixit(struct diag *d, const char *replacement);
 void diag_note(struct diag *d, struct src_range at, const char *fmt, ...)

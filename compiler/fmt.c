@@ -23,6 +23,7 @@ struct fmt {
 	const struct ast_comment *comment; /* the next comment not yet emitted */
 	uint32_t last_end;                 /* where the last emitted thing ended in the source */
 	bool no_blank;                     /* no blank line before the next line: after '{', before '}' */
+	uint32_t trailing_before;          /* a trailing comment must start before this (a block's body) */
 	struct fmt_line *lines;
 	size_t n_lines, cap_lines;
 	struct buf code;                   /* the line being built */
@@ -85,7 +86,9 @@ static void emit(struct fmt *f, int depth, uint32_t start, uint32_t end)
 	struct fmt_line *line = add_line(f, depth, start);
 	line->code = buf_detach(&f->code);
 	f->last_end = end;
-	if (f->comment && !newline_between(f, end, f->comment->at.start)) {
+	uint32_t limit = f->trailing_before;
+	f->trailing_before = UINT32_MAX;
+	if (f->comment && f->comment->at.start < limit && !newline_between(f, end, f->comment->at.start)) {
 		line->comment = comment_text(f, f->comment);
 		f->last_end = f->comment->at.end;
 		f->comment = f->comment->next;
@@ -93,6 +96,14 @@ static void emit(struct fmt *f, int depth, uint32_t start, uint32_t end)
 }
 
 /* Pieces of a line. */
+
+/* Characters that change how text displays without being seen (C1 controls, bidirectional
+ * overrides and isolates): fmt writes them as escapes, so a reviewer sees them. */
+static bool is_invisible(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       cp == 0x200E || cp == 0x200F || cp == 0x061C || cp == 0xFEFF;
+}
 
 static void put_string(struct buf *b, const char *s, size_t len)
 {
@@ -106,10 +117,21 @@ static void put_string(struct buf *b, const char *s, size_t len)
 		case '\t': buf_puts(b, "\\t"); break;
 		case '\r': buf_puts(b, "\\r"); break;
 		default:
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f) {
 				buf_printf(b, "\\u{%X}", c);
-			else
+			} else if (c >= 0x80) {
+				uint32_t cp = 0;
+				size_t n = utf8_decode(s + i, len - i, &cp);
+				if (n == 0)
+					n = 1; /* cannot happen: the parser refused invalid UTF-8 */
+				if (is_invisible(cp))
+					buf_printf(b, "\\u{%X}", cp);
+				else
+					buf_append(b, s + i, n);
+				i += n - 1;
+			} else {
 				buf_putc(b, (char)c);
+			}
 		}
 	}
 	buf_putc(b, '"');
@@ -159,6 +181,7 @@ static void fmt_adapter(struct fmt *f, const struct ast_adapter *a, int depth, u
 		return;
 	}
 	buf_puts(&f->code, " {");
+	f->trailing_before = a->settings ? a->settings->at.start : a->at.end - 1;
 	emit(f, depth, start, a->open_brace.end);
 	f->no_blank = true;
 	for (const struct ast_setting *s = a->settings; s; s = s->next) {
@@ -277,8 +300,10 @@ static void fmt_stmt(struct fmt *f, const struct ast_stmt *s)
 }
 
 /* Ends the header line of a block `{ ... }`, whose words are already in f->code. */
-static void open_block(struct fmt *f, const struct ast_item *item)
+static void open_block(struct fmt *f, const struct ast_item *item, uint32_t body_start)
 {
+	/* A comment after a statement written on the '{' line belongs to that statement. */
+	f->trailing_before = body_start;
 	buf_puts(&f->code, " {");
 	emit(f, 0, item->at.start, item->open_brace.end);
 	f->no_blank = true;
@@ -395,7 +420,9 @@ static void fmt_item(struct fmt *f, const struct ast_item *item)
 			emit(f, 0, item->at.start, item->at.end);
 			break;
 		}
-		open_block(f, item);
+		open_block(f, item, item->kind == AST_SITE
+		                        ? (item->u.site_adapters ? item->u.site_adapters->at.start : item->close_brace.start)
+		                        : (item->u.protection ? item->u.protection->at.start : item->close_brace.start));
 		if (item->kind == AST_SITE) {
 			for (const struct ast_adapter *a = item->u.site_adapters; a; a = a->next)
 				fmt_adapter(f, a, 1, a->at.start);
@@ -417,7 +444,7 @@ static void fmt_item(struct fmt *f, const struct ast_item *item)
 	case AST_PLAN:
 		put_word(f, "plan");
 		put_name(f, item->name);
-		open_block(f, item);
+		open_block(f, item, item->u.plan ? item->u.plan->at.start : item->close_brace.start);
 		for (const struct ast_stmt *s = item->u.plan; s; s = s->next)
 			fmt_stmt(f, s);
 		close_block(f, item);
@@ -478,6 +505,7 @@ void fmt_file(struct buf *out, const struct ast_file *file)
 	f.text = file->src->text;
 	f.comment = file->comments;
 	f.no_blank = true;
+	f.trailing_before = UINT32_MAX;
 	for (const struct ast_item *item = file->items; item; item = item->next)
 		fmt_item(&f, item);
 	flush_comments(&f, UINT32_MAX, 0);

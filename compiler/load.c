@@ -1,10 +1,11 @@
-/* load.c: the include graph, walked depth first. */
+/* load.c: the include graph, walked depth first, and the inventories the files name. */
 #include "load.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
@@ -16,6 +17,7 @@ struct loader {
 	struct diag_list *diags;
 	char *root;           /* resolved root directory */
 	char **real_paths;    /* resolved path of each loaded file, parallel to program->files */
+	char **inventory_paths; /* resolved path of each inventory, parallel to program->inventories */
 	size_t *stack;        /* indices of the files being walked, outermost first */
 	size_t depth;
 };
@@ -30,6 +32,7 @@ void program_free(struct program *p)
 {
 	arena_free(&p->arena);
 	free(p->files);
+	free(p->inventories);
 	memset(p, 0, sizeof *p);
 }
 
@@ -69,32 +72,90 @@ static char *join_relative(const char *from, const char *target)
 	return buf_detach(&b);
 }
 
+/* The absolute form of path with "." and ".." removed, without asking the file system, so that a
+ * path outside the root is refused before anything reveals whether it exists there. */
+static char *lexical_absolute(const char *path)
+{
+	struct buf b = BUF_INIT;
+	if (path[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+		buf_puts(&b, cwd ? cwd : "/");
+		free(cwd);
+	}
+	buf_putc(&b, '/');
+	buf_puts(&b, path);
+	char *in = buf_detach(&b);
+	char *out = xmalloc(strlen(in) + 2);
+	size_t len = 0;
+	for (char *p = in; *p;) {
+		while (*p == '/')
+			p++;
+		char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else {
+			out[len++] = '/';
+			memcpy(out + len, p, n);
+			len += n;
+		}
+		p += n;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	free(in);
+	return out;
+}
+
 static void walk(struct loader *l, size_t index);
+
+/* Resolves the path written at `at` (a string of the file files[from_index]) relative to that file,
+ * and checks that it exists and lies inside the root. Returns the path to open (*real gets the
+ * resolved one), or NULL after reporting why not, with `unreadable` as the rule. */
+static char *resolve_reference(struct loader *l, size_t from_index, const struct ast_string *written,
+                               enum diag_rule unreadable, const char *what, char **real)
+{
+	struct ast_file *from = l->program->files[from_index];
+	if (written->len == 0 || memchr(written->text, '\0', written->len))
+		return NULL; /* already reported by the parser */
+	char *path = join_relative(from->src->path, written->text);
+	char *lexical = lexical_absolute(path);
+	bool outside = !path_within(lexical, l->root);
+	free(lexical);
+	*real = outside ? NULL : realpath(path, NULL);
+	if (outside || (*real && !path_within(*real, l->root))) {
+		struct diag *d = diag_add(l->diags, DIAG_ERROR, DRP011, written->at,
+		                          "%s '%s' is outside the root directory '%s'", what, path, l->root);
+		diag_hint(d, "plans may only name files inside the repository; give a wider root with --root DIR");
+		free(*real);
+		*real = NULL;
+		free(path);
+		return NULL;
+	}
+	if (!*real) {
+		struct diag *d = diag_add(l->diags, DIAG_ERROR, unreadable, written->at,
+		                          "cannot read %s '%s': %s", what, path, strerror(errno));
+		if (written->text[0] != '/')
+			diag_hint(d, "paths are relative to the file that names them");
+		free(path);
+		return NULL;
+	}
+	return path;
+}
 
 static void follow_include(struct loader *l, size_t from_index, const struct ast_item *inc)
 {
-	struct ast_file *from = l->program->files[from_index];
 	struct src_range at = inc->u.path.at;
-	if (inc->u.path.len == 0 || memchr(inc->u.path.text, '\0', inc->u.path.len))
-		return; /* already reported by the parser */
-	char *path = join_relative(from->src->path, inc->u.path.text);
-	char *real = realpath(path, NULL);
-	if (!real) {
-		struct diag *d = diag_add(l->diags, DIAG_ERROR, DRP010, at, "cannot read included file '%s': %s",
-		                          path, strerror(errno));
-		if (inc->u.path.text[0] != '/')
-			diag_hint(d, "include paths are relative to the file that includes them");
-		free(path);
+	char *real;
+	char *path = resolve_reference(l, from_index, &inc->u.path, DRP010, "included file", &real);
+	if (!path)
 		return;
-	}
-	if (!path_within(real, l->root)) {
-		struct diag *d = diag_add(l->diags, DIAG_ERROR, DRP011, at,
-		                          "included file '%s' is outside the root directory '%s'", path, l->root);
-		diag_hint(d, "includes must stay inside the repository; give a wider root with --root DIR");
-		free(real);
-		free(path);
-		return;
-	}
 	for (size_t i = 0; i < l->depth; i++) {
 		if (strcmp(l->real_paths[l->stack[i]], real) != 0)
 			continue;
@@ -135,19 +196,55 @@ static void follow_include(struct loader *l, size_t from_index, const struct ast
 	walk(l, add_file(l, file, real));
 }
 
+static void load_inventory(struct loader *l, size_t from_index, const struct ast_item *item)
+{
+	char *real;
+	char *path = resolve_reference(l, from_index, &item->u.path, DRP028, "inventory", &real);
+	if (!path)
+		return;
+	struct program *p = l->program;
+	for (size_t i = 0; i < p->n_inventories; i++) {
+		if (strcmp(l->inventory_paths[i], real) == 0) {
+			free(real); /* named twice: read once */
+			free(path);
+			return;
+		}
+	}
+	if (p->n_inventories == p->cap_inventories) {
+		p->cap_inventories = p->cap_inventories ? p->cap_inventories * 2 : 4;
+		p->inventories = xrealloc(p->inventories, p->cap_inventories * sizeof *p->inventories);
+		l->inventory_paths = xrealloc(l->inventory_paths, p->cap_inventories * sizeof *l->inventory_paths);
+	}
+	struct inventory *inv = ARENA_NEW(&p->arena, struct inventory);
+	inventory_load(inv, &p->arena, l->sources, l->diags, path, item->u.path.at);
+	l->inventory_paths[p->n_inventories] = real;
+	p->inventories[p->n_inventories++] = inv;
+	free(path);
+}
+
 static void walk(struct loader *l, size_t index)
 {
 	l->stack[l->depth++] = index;
 	for (const struct ast_item *item = l->program->files[index]->items; item; item = item->next)
 		if (item->kind == AST_INCLUDE)
 			follow_include(l, index, item);
+		else if (item->kind == AST_INVENTORY)
+			load_inventory(l, index, item);
 	l->depth--;
+}
+
+bool program_has_syntax_errors(const struct program *p)
+{
+	for (size_t i = 0; i < p->n_files; i++)
+		if (p->files[i]->has_errors)
+			return true;
+	return false;
 }
 
 bool program_load(struct program *p, struct src_set *sources, struct diag_list *diags, const char *path,
                   const struct load_options *options)
 {
-	struct loader l = {p, sources, diags, NULL, NULL, NULL, 0};
+	struct loader l = {p, sources, diags, NULL, NULL, NULL, NULL, 0};
 	const char *root = options && options->root ? options->root : ".";
 	bool ok = false;
 	char err[256];
@@ -172,6 +269,9 @@ out:
 	for (size_t i = 0; i < p->n_files; i++)
 		free(l.real_paths[i]);
 	free(l.real_paths);
+	for (size_t i = 0; i < p->n_inventories; i++)
+		free(l.inventory_paths[i]);
+	free(l.inventory_paths);
 	free(l.stack);
 	free(l.root);
 	return ok;

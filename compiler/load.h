@@ -1,12 +1,13 @@
-/* load.h: reading a plan and everything it includes into syntax trees. Includes are resolved
- * relative to the including file, must stay inside the repository root, may not form a cycle, and a
- * file included twice is read once. */
+/* load.h: reading a plan, everything it includes and the inventories it names. Paths are resolved
+ * relative to the file that names them and must stay inside the repository root; includes may not
+ * form a cycle; a file named twice is read once. */
 #ifndef DRP_LOAD_H
 #define DRP_LOAD_H
 
 #include "../lib/arena.h"
 #include "ast.h"
 #include "diag.h"
+#include "inventory.h"
 #include "source.h"
 
 /* How deep includes may nest. */
@@ -16,6 +17,8 @@ struct program {
 	struct arena arena;      /* every tree of the program */
 	struct ast_file **files; /* files[0] is the plan named on the command line */
 	size_t n_files, cap_files;
+	struct inventory **inventories; /* in the order they are named */
+	size_t n_inventories, cap_inventories;
 };
 
 struct load_options {
@@ -25,10 +28,14 @@ struct load_options {
 void program_init(struct program *p);
 void program_free(struct program *p);
 
-/* Loads `path` and its includes into p. Returns false if `path` itself cannot be read (a
+/* Loads `path`, its includes and its inventories into p. Returns false if `path` itself cannot be read (a
  * diagnostic without location says why: exit code 2); problems inside files, including unreadable
  * includes, are diagnostics and still return true. */
 bool program_load(struct program *p, struct src_set *sources, struct diag_list *diags, const char *path,
                   const struct load_options *options);
+
+/* True if a file of the program did not parse cleanly. Its tree is incomplete, so the semantic
+ * rules would report what is missing from it: callers stop before them, to avoid that cascade. */
+bool program_has_syntax_errors(const struct program *p);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../lib/arena.h"
+#include "../lib/buf.h"
 #include "ast.h"
 #include "diag.h"
 #include "source.h"
@@ -29,6 +30,9 @@ struct parse_state {
 	struct ast_comment *comments_tail;
 	uint32_t *open_braces;     /* offsets of the '{' not yet closed, innermost last */
 	size_t n_open_braces, cap_open_braces;
+	uint32_t last_token_end;     /* end of the token most recently scanned (the lookahead) */
+	uint32_t previous_token_end; /* end of the token before it */
+	struct src_range lex_error;  /* the last range the scanner reported a problem in */
 	size_t errors;             /* errors reported in this file */
 	bool stopped;              /* PARSE_MAX_ERRORS reached */
 };
@@ -46,6 +50,8 @@ struct ast_name token_name(struct parse_state *ps, uint32_t start, uint32_t end)
 struct ast_string token_string(struct parse_state *ps, uint32_t start, uint32_t end, bool terminated);
 struct ast_number token_number(struct parse_state *ps, uint32_t start, uint32_t end);
 struct ast_duration token_duration(struct parse_state *ps, uint32_t start, uint32_t end);
+/* Appends 'text' quoted for a message: at most 40 bytes, "..." when cut, control bytes as '?'. */
+void token_quote(struct buf *out, const char *text, size_t len);
 /* A run of characters that cannot start a token. */
 void token_invalid(struct parse_state *ps, uint32_t start, uint32_t end);
 void token_comment(struct parse_state *ps, uint32_t start, uint32_t end);

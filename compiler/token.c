@@ -9,8 +9,11 @@
 #include "../lib/buf.h"
 #include "../lib/utf8.h"
 
-struct diag *parse_error(struct parse_state *ps, enum diag_rule rule, uint32_t start, uint32_t end,
-                         const char *fmt, ...)
+static struct diag *parse_verror(struct parse_state *ps, enum diag_rule rule, uint32_t start, uint32_t end,
+                                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static struct diag *parse_verror(struct parse_state *ps, enum diag_rule rule, uint32_t start, uint32_t end,
+                                 const char *fmt, va_list ap)
 {
 	ps->file->has_errors = true;
 	if (ps->stopped)
@@ -22,15 +25,46 @@ struct diag *parse_error(struct parse_state *ps, enum diag_rule rule, uint32_t s
 		return NULL;
 	}
 	ps->errors++;
-	struct buf msg = BUF_INIT;
+	return diag_vadd(ps->diags, DIAG_ERROR, rule, src_range_make(ps->src->id, start, end), fmt, ap);
+}
+
+struct diag *parse_error(struct parse_state *ps, enum diag_rule rule, uint32_t start, uint32_t end,
+                         const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vprintf(&msg, fmt, ap);
+	struct diag *d = parse_verror(ps, rule, start, end, fmt, ap);
 	va_end(ap);
-	struct diag *d = diag_add(ps->diags, DIAG_ERROR, rule, src_range_make(ps->src->id, start, end),
-	                          "%s", msg.data);
-	buf_free(&msg);
 	return d;
+}
+
+/* A problem the scanner found: remembered so that the parser does not report the same place again
+ * as a syntax error (see syntax_error_report). */
+static struct diag *lex_error(struct parse_state *ps, enum diag_rule rule, uint32_t start, uint32_t end,
+                              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static struct diag *lex_error(struct parse_state *ps, enum diag_rule rule, uint32_t start, uint32_t end,
+                              const char *fmt, ...)
+{
+	ps->lex_error = src_range_make(ps->src->id, start, end);
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d = parse_verror(ps, rule, start, end, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+void token_quote(struct buf *out, const char *text, size_t len)
+{
+	bool cut = len > 40;
+	if (cut)
+		len = 40;
+	buf_putc(out, '\'');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		buf_putc(out, c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
+	buf_puts(out, cut ? "...'" : "'");
 }
 
 struct ast_name token_name(struct parse_state *ps, uint32_t start, uint32_t end)
@@ -79,10 +113,11 @@ struct ast_string token_string(struct parse_state *ps, uint32_t start, uint32_t 
 	struct ast_string s;
 	s.at = src_range_make(ps->src->id, start, end);
 	if (!terminated) {
-		struct diag *d = parse_error(ps, DRP003, start, end, "this string has no closing quote");
+		struct diag *d = lex_error(ps, DRP003, start, end, "this string has no closing quote");
 		if (d)
 			diag_hint(d, "a string ends on the line it starts on; write \\n for a line break");
 	}
+	bool bad_utf8 = false; /* reported once per string */
 	/* The decoded text is never longer than the lexeme. */
 	char *out = arena_alloc(ps->arena, end - start + 1);
 	size_t n = 0;
@@ -114,7 +149,7 @@ struct ast_string token_string(struct parse_state *ps, uint32_t start, uint32_t 
 				continue;
 			}
 			if (used) {
-				struct diag *d = parse_error(ps, DRP004, i, i + 1 + (uint32_t)used,
+				struct diag *d = lex_error(ps, DRP004, i, i + 1 + (uint32_t)used,
 				                             "\\u{%X} is not a Unicode character that a string may hold",
 				                             cp);
 				if (d)
@@ -125,7 +160,7 @@ struct ast_string token_string(struct parse_state *ps, uint32_t start, uint32_t 
 			size_t elen = utf8_decode(text + i + 1, stop - i - 1, NULL);
 			if (elen == 0)
 				elen = 1;
-			struct diag *d = parse_error(ps, DRP004, i, i + 1 + (uint32_t)elen,
+			struct diag *d = lex_error(ps, DRP004, i, i + 1 + (uint32_t)elen,
 			                             e == 'u' ? "malformed \\u escape"
 			                                      : "unknown escape sequence '\\%.*s'",
 			                             (int)elen, text + i + 1);
@@ -136,14 +171,16 @@ struct ast_string token_string(struct parse_state *ps, uint32_t start, uint32_t 
 			continue;
 		}
 		if (c == '\0') {
-			parse_error(ps, DRP006, i, i + 1, "NUL byte in a string");
+			lex_error(ps, DRP006, i, i + 1, "NUL byte in a string");
 			i++;
 			continue;
 		}
 		if (c >= 0x80) {
 			size_t k = utf8_decode(text + i, stop - i, NULL);
 			if (k == 0) {
-				parse_error(ps, DRP005, i, i + 1, "invalid UTF-8 byte 0x%02X in a string", c);
+				if (!bad_utf8)
+					lex_error(ps, DRP005, i, i + 1, "invalid UTF-8 byte 0x%02X in a string", c);
+				bad_utf8 = true;
 				i++;
 				continue;
 			}
@@ -168,8 +205,9 @@ struct ast_number token_number(struct parse_state *ps, uint32_t start, uint32_t 
 	for (uint32_t i = start; i < end; i++) {
 		value = value * 10 + (ps->src->text[i] - '0');
 		if (value > NUMBER_MAX) {
-			parse_error(ps, DRP008, start, end, "the number %.*s is too large (the largest is %d)",
-			            (int)(end - start > 30 ? 30 : end - start), ps->src->text + start, NUMBER_MAX);
+			uint32_t len = end - start;
+			lex_error(ps, DRP008, start, end, "the number %.*s%s is too large (the largest is %d)",
+			          (int)(len > 30 ? 30 : len), ps->src->text + start, len > 30 ? "..." : "", NUMBER_MAX);
 			value = NUMBER_MAX;
 			break;
 		}
@@ -233,15 +271,10 @@ bool duration_parse(const char *text, size_t len, int64_t *ms, const char **why)
 
 struct ast_duration token_duration(struct parse_state *ps, uint32_t start, uint32_t end)
 {
-	struct ast_duration d = {0, true, src_range_make(ps->src->id, start, end)};
+	struct ast_duration d = {0, true, src_range_make(ps->src->id, start, end), NULL};
 	const char *why = NULL;
-	if (!duration_parse(ps->src->text + start, end - start, &d.ms, &why)) {
-		struct diag *diag = parse_error(ps, DRP007, start, end, "invalid duration '%.*s': %s",
-		                                (int)(end - start > 40 ? 40 : end - start),
-		                                ps->src->text + start, why);
-		if (diag)
-			diag_hint(diag, "write durations like 90s, 5m, 1h30m or 250ms");
-	}
+	if (!duration_parse(ps->src->text + start, end - start, &d.ms, &why))
+		d.invalid = why;
 	return d;
 }
 
@@ -253,20 +286,22 @@ void token_invalid(struct parse_state *ps, uint32_t start, uint32_t end)
 	for (uint32_t i = start; i < end;) {
 		unsigned char c = (unsigned char)text[i];
 		if (c == '\0') {
-			parse_error(ps, DRP006, start, end, "NUL byte in the plan text");
+			lex_error(ps, DRP006, start, end, "NUL byte in the plan text");
 			return;
 		}
 		size_t k = c < 0x80 ? 1 : utf8_decode(text + i, end - i, NULL);
 		if (k == 0) {
-			parse_error(ps, DRP005, start, end, "invalid UTF-8 byte 0x%02X", c);
+			lex_error(ps, DRP005, start, end, "invalid UTF-8 byte 0x%02X", c);
 			return;
 		}
 		i += (uint32_t)k;
 	}
 	uint32_t len = end - start;
-	struct diag *d = parse_error(ps, DRP002, start, end, "unexpected character%s '%.*s'",
-	                             utf8_count(text + start, len) > 1 ? "s" : "",
-	                             (int)(len > 40 ? 40 : len), text + start);
+	struct buf q = BUF_INIT;
+	token_quote(&q, text + start, len);
+	struct diag *d = lex_error(ps, DRP002, start, end, "unexpected character%s %s",
+	                           utf8_count(text + start, len) > 1 ? "s" : "", q.data);
+	buf_free(&q);
 	if (!d)
 		return;
 	if (text[start] == ';')
@@ -287,7 +322,7 @@ void token_comment(struct parse_state *ps, uint32_t start, uint32_t end)
 	for (uint32_t i = start; i < end;) {
 		unsigned char c = (unsigned char)text[i];
 		if (c == '\0') {
-			parse_error(ps, DRP006, i, i + 1, "NUL byte in a comment");
+			lex_error(ps, DRP006, i, i + 1, "NUL byte in a comment");
 			break;
 		}
 		if (c < 0x80) {
@@ -296,7 +331,7 @@ void token_comment(struct parse_state *ps, uint32_t start, uint32_t end)
 		}
 		size_t k = utf8_decode(text + i, end - i, NULL);
 		if (k == 0) {
-			parse_error(ps, DRP005, i, i + 1, "invalid UTF-8 byte 0x%02X in a comment", c);
+			lex_error(ps, DRP005, i, i + 1, "invalid UTF-8 byte 0x%02X in a comment", c);
 			break;
 		}
 		i += (uint32_t)k;

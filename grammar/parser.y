@@ -22,9 +22,17 @@ int drp_yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);
 
 static int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parse_state *ps)
 {
-	if (ps->stopped)
-		return 0; /* end of input: the error limit was reached */
-	return drp_yylex(lval, lloc, ps->scanner);
+	int token = ps->stopped ? 0 : drp_yylex(lval, lloc, ps->scanner);
+	if (token == 0) {
+		/* The end of the file is placed right after the last token: where whatever is missing
+		 * belongs. */
+		lloc->file = ps->src->id;
+		lloc->start = lloc->end = ps->last_token_end;
+	} else {
+		ps->previous_token_end = ps->last_token_end;
+		ps->last_token_end = lloc->end;
+	}
+	return token;
 }
 
 /* Bison reports only "memory exhausted" here (syntax errors go to yyreport_syntax_error): the parse
@@ -103,6 +111,7 @@ static void yyerror(YYLTYPE *loc, struct parse_state *ps, const char *msg)
 %type <devices> protection_body
 %type <value> value
 %type <flag> opt_by_priority opt_per_workgroup
+%type <duration> duration
 
 %%
 
@@ -174,7 +183,7 @@ value:
 	  T_STRING              { $$ = ast_value_string($1, @$); }
 	| T_NAME                { $$ = ast_value_name($1, @$); }
 	| T_NUMBER              { $$ = ast_value_number($1, @$); }
-	| T_DURATION            { $$ = ast_value_duration($1, @$); }
+	| duration              { $$ = ast_value_duration($1, @$); }
 	;
 
 /* Devices. */
@@ -244,7 +253,7 @@ plan_stmt:
 	| kw_protect names                       { $$ = ast_protect(ps, $2, @$); }
 	| kw_workgroup T_NUMBER                  { $$ = ast_workgroup(ps, $2, @$); }
 	| kw_limit op_word T_NUMBER opt_per      { $$ = ast_limit(ps, $2, $3, $4, @$); }
-	| kw_rto T_DURATION                      { $$ = ast_rto(ps, $2, @$); }
+	| kw_rto duration                        { $$ = ast_rto(ps, $2, @$); }
 	| kw_step step                           { $$ = ast_step_stmt(ps, $2, @$); }
 	;
 
@@ -275,9 +284,9 @@ scope_word:
 
 step:
 	  step_kind
-	| step T_TIMEOUT T_DURATION             { $$ = ast_step_timeout(ps, $1, $3, @2); }
+	| step T_TIMEOUT duration               { $$ = ast_step_timeout(ps, $1, $3, @2); }
 	| step T_RETRY T_NUMBER                 { $$ = ast_step_retry(ps, $1, $3, @2); }
-	| step T_BACKOFF T_DURATION             { $$ = ast_step_backoff(ps, $1, $3, @2); }
+	| step T_BACKOFF duration               { $$ = ast_step_backoff(ps, $1, $3, @2); }
 	;
 
 step_kind:
@@ -291,7 +300,13 @@ step_kind:
 	| T_POWER_ON T_VMS opt_by_priority      { $$ = ast_step(AST_STEP_POWER_ON); $$.by_priority = $3; }
 	| T_RUN T_STRING opt_per_workgroup      { $$ = ast_step(AST_STEP_RUN); $$.text = $2; $$.per_workgroup = $3; }
 	| T_PROMPT T_STRING                     { $$ = ast_step(AST_STEP_PROMPT); $$.text = $2; }
-	| T_WAIT T_DURATION                     { $$ = ast_step(AST_STEP_WAIT); $$.wait = $2; }
+	| T_WAIT duration                       { $$ = ast_step(AST_STEP_WAIT); $$.wait = $2; }
+	;
+
+/* A malformed duration is reported here, where a duration is expected: the same lexeme where a number
+ * is expected (`workgroup 16x`) is a syntax error instead. */
+duration:
+	T_DURATION              { $$ = ast_duration_checked(ps, $1); }
 	;
 
 opt_at:

@@ -11,5 +11,6 @@ Suite *diff_suite(void);     /* test_diff.c: unified diff */
 Suite *lexer_suite(void);    /* test_lexer.c: tokens and their ranges */
 Suite *parser_suite(void);   /* test_parser.c: trees, recovery, includes */
 Suite *fmt_suite(void);      /* test_fmt.c: idempotence and tree equality over every plan */
+Suite *inventory_suite(void); /* test_inventory.c: the inventory YAML reader */
 
 #endif
