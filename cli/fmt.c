@@ -96,6 +96,7 @@ int cmd_fmt(int argc, char **argv)
 		}
 		struct buf out = BUF_INIT;
 		fmt_file(&out, file);
+		buf_puts(&out, ""); /* an empty file formats to nothing: make out.data valid anyway */
 		bool differs = out.len != src->len || memcmp(out.data, src->text, out.len) != 0;
 		switch (action) {
 		case FMT_PRINT:
