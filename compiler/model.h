@@ -58,6 +58,7 @@ struct model_protection {
 	const struct ast_item *decl;
 	uint32_t *devices;
 	uint32_t n_devices;
+	bool incomplete;               /* a device name did not resolve (already reported) */
 };
 
 /* One `after` clause of a `vm` rule, with its targets expanded to VMs. */

@@ -375,6 +375,8 @@ static void build_protections(struct builder *b)
 					uint32_t dev = resolve(b, KIND_DEVICE, d->name.text, d->name.at);
 					if (dev != MODEL_NONE)
 						p->devices[p->n_devices++] = dev;
+					else
+						p->incomplete = true;
 				}
 			}
 			if (n == 0)
@@ -880,12 +882,17 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 	plan->protections = arena_alloc(&m->arena, n * sizeof(uint32_t));
 	plan->covered = arena_alloc(&m->arena, (m->n_devices ? m->n_devices : 1) * sizeof(bool));
 	const struct ast_stmt *protect = NULL;
+	/* A protection group or device name that did not resolve (already reported) leaves the coverage
+	 * unknown: the rules about uncovered devices would only repeat that mistake. */
+	bool coverage_known = true;
 	for (const struct ast_stmt *s = plan->decl->u.plan; s; s = s->next) {
 		if (s->kind != AST_STMT_PROTECT)
 			continue;
 		protect = protect ? protect : s;
 		for (const struct ast_name_node *g = s->u.protect.head; g; g = g->next) {
 			uint32_t p = resolve(b, KIND_PROTECTION, g->name.text, g->name.at);
+			if (p == MODEL_NONE || m->protections[p].incomplete)
+				coverage_known = false;
 			if (p == MODEL_NONE)
 				continue;
 			plan->protections[plan->n_protections++] = p;
@@ -925,6 +932,8 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 			diag_note(e, d->at, "'%s' is declared here", d->name);
 		}
 	}
+	if (!coverage_known)
+		return;
 	/* A consistency group fails over as one: the plan protects all of it or none. */
 	for (uint32_t g = 0; g < m->n_groups; g++) {
 		const struct model_cgroup *cg = &m->groups[g];
