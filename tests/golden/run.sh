@@ -12,6 +12,9 @@
 # Layout (see tests/golden/README.md):
 #   check/NAME.drp      NAME.expected: stderr of `drplan check --color never check/NAME.drp`, then
 #                       `exit: N` (stdout, if any, after a `--- stdout:` line).
+#   semantic/NAME.drp   the same, for the semantic rules (DRP030 and up): plans with inventories
+#                       (NAME.yaml beside them or under semantic/inventory/) and includes (in
+#                       subdirectories, which hold no cases).
 #   fmt/NAME.drp        NAME.fmt: exact stdout of `drplan fmt`; fmt of NAME.fmt must reproduce it
 #                       and `fmt --check` must accept it. Or NAME.expected: a file fmt refuses
 #                       (stderr and exit code, stdout must be empty).
@@ -258,29 +261,34 @@ end() {
 # ---------------------------------------------------------------------------------------------
 # check/: one plan each, text diagnostics.
 
-run_check_case() { # NAME
-	id=check/$1
+run_check_case() { # DIR NAME
+	id=$1/$2
 	selected "$id" || return 0
 	begin "$id"
-	invoke "$tmp/out" "$tmp/err" check --color never "$G/check/$1.drp"
+	invoke "$tmp/out" "$tmp/err" check --color never "$G/$1/$2.drp"
 	text_actual "$tmp/err" "$tmp/out" >"$tmp/actual"
 	why=$(clean_text "$tmp/err") || fail_case "$why"
-	expect_file "$id" "$G/check/$1.expected" "$tmp/actual"
+	expect_file "$id" "$G/$1/$2.expected" "$tmp/actual"
 	end "$id"
 }
 
-for f in "$G"/check/*.drp; do
-	[ -f "$f" ] || continue
-	name=${f##*/}
-	run_check_case "${name%.drp}"
-done
-for f in "$G"/check/*.expected; do
-	[ -f "$f" ] || continue
-	[ -f "${f%.expected}.drp" ] || {
-		begin "$f"
-		fail_case "$f has no ${f%.expected}.drp"
-		end "$f"
-	}
+# semantic/ works like check/, for plans that are syntactically valid: each NAME.drp names its
+# inventory (a .yaml beside it, or under semantic/inventory/) and may include files from
+# subdirectories, which are not cases themselves. The repository root is the --root.
+for dir in check semantic; do
+	for f in "$G/$dir"/*.drp; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		run_check_case "$dir" "${name%.drp}"
+	done
+	for f in "$G/$dir"/*.expected; do
+		[ -f "$f" ] || continue
+		[ -f "${f%.expected}.drp" ] || {
+			begin "$f"
+			fail_case "$f has no ${f%.expected}.drp"
+			end "$f"
+		}
+	done
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -649,7 +657,7 @@ if [ -z "$patterns" ] && [ -f "$G/known-bugs" ]; then
 	while read -r kid _; do
 		case $kid in
 		'' | '#'*) continue ;;
-		check/* | fmt/*) [ -f "$G/$kid.drp" ] ;;
+		check/* | semantic/* | fmt/*) [ -f "$G/$kid.drp" ] ;;
 		include/*) [ -f "$G/$kid/main.drp" ] ;;
 		formats/*) [ -f "$G/$kid" ] ;;
 		generated/*) case " $(echo $generated_cases) " in *" ${kid#generated/} "*) true ;; *) false ;; esac ;;

@@ -12,5 +12,6 @@ Suite *lexer_suite(void);    /* test_lexer.c: tokens and their ranges */
 Suite *parser_suite(void);   /* test_parser.c: trees, recovery, includes */
 Suite *fmt_suite(void);      /* test_fmt.c: idempotence and tree equality over every plan */
 Suite *inventory_suite(void); /* test_inventory.c: the inventory YAML reader */
+Suite *sarif_suite(void);     /* test_sarif.c: SARIF of a real plan, walked with json.h */
 
 #endif

@@ -1,13 +1,12 @@
 /* test_diag.c: the four diagnostic renderers, checked against exact expected output, plus
  * suggestions, sorting and format names. */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../compiler/diag.h"
 #include "../../lib/buf.h"
-#include "../../lib/utf8.h"
+#include "json.h"
 #include "suites.h"
 
 /* The renderer's default; a build that sets it for the renderer must set it here too. */
@@ -52,149 +51,6 @@ static size_t count_occurrences(const char *haystack, const char *needle)
 	for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle))
 		n++;
 	return n;
-}
-
-/* A strict little JSON (RFC 8259) recogniser, enough to prove that machine output parses. Each
- * function returns the position after what it recognised, or NULL. */
-static const char *json_value(const char *p, int depth);
-
-static const char *json_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *json_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '"') {
-		unsigned char c = (unsigned char)*p;
-		if (c < 0x20)
-			return NULL; /* includes the terminating NUL: unterminated string */
-		if (c == '\\') {
-			p++;
-			if (*p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!isxdigit((unsigned char)p[i]))
-						return NULL;
-				p += 5;
-			} else if (*p && strchr("\"\\/bfnrt", *p)) {
-				p++;
-			} else {
-				return NULL;
-			}
-		} else if (c >= 0x80) {
-			size_t n = utf8_decode(p, strlen(p), NULL);
-			if (n == 0)
-				return NULL;
-			p += n;
-		} else {
-			p++;
-		}
-	}
-	return p + 1;
-}
-
-static const char *json_number(const char *p)
-{
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (isdigit((unsigned char)*p))
-			p++;
-	else
-		return NULL;
-	if (*p == '.') {
-		if (!isdigit((unsigned char)*++p))
-			return NULL;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!isdigit((unsigned char)*p))
-			return NULL;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	return p;
-}
-
-static const char *json_members(const char *p, int depth, char close, bool keyed)
-{
-	p = json_ws(p + 1);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		if (keyed) {
-			p = json_string(p);
-			if (!p)
-				return NULL;
-			p = json_ws(p);
-			if (*p++ != ':')
-				return NULL;
-		}
-		p = json_value(p, depth + 1);
-		if (!p)
-			return NULL;
-		p = json_ws(p);
-		if (*p == close)
-			return p + 1;
-		if (*p++ != ',')
-			return NULL;
-		p = json_ws(p);
-	}
-}
-
-static const char *json_value(const char *p, int depth)
-{
-	if (depth > 64)
-		return NULL;
-	p = json_ws(p);
-	switch (*p) {
-	case '{': return json_members(p, depth, '}', true);
-	case '[': return json_members(p, depth, ']', false);
-	case '"': return json_string(p);
-	case 't': return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
-	case 'f': return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
-	case 'n': return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
-	default: return json_number(p);
-	}
-}
-
-/* True if s is exactly one JSON object, with nothing but whitespace around it. */
-static bool json_is_object(const char *s)
-{
-	const char *p = json_ws(s);
-	if (*p != '{')
-		return false;
-	p = json_value(p, 0);
-	return p && *json_ws(p) == '\0';
-}
-
-/* True if every line of s is a JSON object and s ends with a newline (JSON Lines). */
-static bool json_lines_valid(const char *s, size_t *count)
-{
-	*count = 0;
-	while (*s) {
-		const char *nl = strchr(s, '\n');
-		if (!nl)
-			return false;
-		char *line = strndup(s, (size_t)(nl - s));
-		bool ok = json_is_object(line);
-		free(line);
-		if (!ok)
-			return false;
-		(*count)++;
-		s = nl + 1;
-	}
-	return true;
 }
 
 /* ---- format names ---- */
