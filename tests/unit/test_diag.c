@@ -1,6 +1,7 @@
 /* test_diag.c: the four diagnostic renderers, checked against exact expected output, plus
  * suggestions, sorting and format names. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -932,12 +933,36 @@ START_TEST(test_suggest)
 }
 END_TEST
 
+/* rules.def promises that docs/diagnostics.md documents every rule: a section "### DRPnnn name" each,
+ * in order, and no section for a rule that does not exist. */
+START_TEST(test_rules_documented)
+{
+	FILE *f = fopen("docs/diagnostics.md", "r");
+	ck_assert_msg(f != NULL, "run the tests from the repository root");
+	char line[512];
+	int next = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "### DRP", 7) != 0)
+			continue;
+		ck_assert_msg(next < DIAG_RULE_COUNT, "docs/diagnostics.md documents an unknown rule: %s", line);
+		const struct diag_rule_info *info = diag_rule_info((enum diag_rule)next);
+		char expected[128];
+		snprintf(expected, sizeof expected, "### %s %s\n", info->id, info->name);
+		ck_assert_str_eq(line, expected);
+		next++;
+	}
+	fclose(f);
+	ck_assert_int_eq(next, DIAG_RULE_COUNT);
+}
+END_TEST
+
 Suite *diag_suite(void)
 {
 	Suite *s = suite_create("diag");
 	TCase *tc = tcase_create("render");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_format_parse);
+	tcase_add_test(tc, test_rules_documented);
 	tcase_add_test(tc, test_plain_error);
 	tcase_add_test(tc, test_empty_list);
 	tcase_add_test(tc, test_text_tabs);
