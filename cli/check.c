@@ -69,7 +69,7 @@ int cmd_check(int argc, char **argv)
 		program_init(&program);
 		if (!program_load(&program, &sources, &diags, argv[i], &load))
 			unreadable = true;
-		else if (!program_has_syntax_errors(&program))
+		else if (!program_incomplete(&program))
 			model_free(model_build(&program, &diags));
 		program_free(&program);
 	}

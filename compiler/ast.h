@@ -192,6 +192,8 @@ struct ast_item {
 	struct ast_item *next;
 	struct ast_name name;              /* SITE, DEVICE, PROTECTION, VM (the pattern), PLAN */
 	struct src_range open_brace, close_brace; /* blocks: SITE, PROTECTION, PLAN */
+	struct ast_file *included;         /* INCLUDE: the file it read (set by load.c; NULL if that
+	                                      file was read before, through another include) */
 	union {
 		struct ast_string path;            /* INCLUDE, INVENTORY */
 		struct ast_adapter *site_adapters; /* SITE */

@@ -132,10 +132,13 @@ static const char *const kind_words[] = {"replicated", "stretched", NULL};
 static const char *const power_words[] = {"on", "off", NULL};
 static const char *const state_words[] = {"completed", "in-progress", NULL};
 
-/* A growable array on the heap; its contents are copied into the arena, exactly sized, at the end. */
+/* A growable array. On the heap, its contents are copied into the arena, exactly sized, at the end;
+ * with `arena` set, it is a block of that arena (arena_resize), trimmed at the end, never copied:
+ * the lists of entries, where a copy would double the memory of a million-VM inventory. */
 struct vec {
 	char *items;
 	size_t len, cap, size;
+	struct arena *arena;
 };
 
 struct frame {
@@ -331,17 +334,19 @@ static void *field_ptr(void *record, uint16_t offset)
 	return (char *)record + offset;
 }
 
-static void vec_init(struct vec *v, size_t size)
+static void vec_init(struct vec *v, size_t size, struct arena *arena)
 {
 	memset(v, 0, sizeof *v);
 	v->size = size;
+	v->arena = arena;
 }
 
 static void *vec_push(struct vec *v)
 {
 	if (v->len == v->cap) {
 		v->cap = v->cap ? v->cap * 2 : 16;
-		v->items = xrealloc(v->items, v->cap * v->size);
+		v->items = v->arena ? arena_resize(v->arena, v->items, v->cap * v->size)
+		                    : xrealloc(v->items, v->cap * v->size);
 	}
 	return v->items + v->size * v->len++;
 }
@@ -365,7 +370,11 @@ static void *pool_alloc(struct inv_parser *p, size_t size, size_t align)
 static void *vec_to_arena(struct inv_parser *p, struct vec *v, uint32_t *count)
 {
 	void *out = NULL;
-	if (v->len) {
+	if (v->arena) {
+		out = v->len ? arena_resize(v->arena, v->items, v->len * v->size) : NULL;
+		v->items = NULL; /* the arena owns it */
+		v->cap = 0;
+	} else if (v->len) {
 		out = pool_alloc(p, v->len * v->size, 8); /* every record is 8-byte aligned at most */
 		memcpy(out, v->items, v->len * v->size);
 	}
@@ -386,6 +395,40 @@ static struct inv_str copy_str(struct inv_parser *p, const yaml_event_t *ev, str
 	return s;
 }
 
+/* Nonzero if some byte of w is a C0 control, DEL or 0xC2 (the lead byte of C1 controls): the usual
+ * has-zero-byte tricks (a borrow can flag a byte after a real one, never a byte alone). */
+static uint64_t control_bytes(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t del = w ^ (0x7F * ones), c2 = w ^ (0xC2 * ones);
+	return (((w - 0x20 * ones) & ~w) | ((del - ones) & ~del) | ((c2 - ones) & ~c2)) & highs;
+}
+
+/* True if s[0..len) holds a byte that may start a control character, eight bytes at a time (the
+ * last word overlapping the one before): only such text needs take_str's byte-by-byte check. */
+static bool maybe_control(const unsigned char *s, uint32_t len)
+{
+	uint64_t acc = 0, w;
+	if (len >= 8) {
+		for (uint32_t i = 0; i + 8 < len; i += 8) {
+			memcpy(&w, s + i, 8);
+			acc |= control_bytes(w);
+		}
+		memcpy(&w, s + len - 8, 8);
+		return (acc | control_bytes(w)) != 0;
+	}
+	if (len >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		return control_bytes((uint64_t)a << 32 | b) != 0;
+	}
+	for (uint32_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] == 0x7F || s[i] == 0xC2)
+			return true;
+	return false;
+}
+
 /* A text value: names, ids, tags. Empty text and control characters are refused (DRP014, as for
  * the plan's quoted names): they can only be mistakes, and would reach terminals and file names. */
 static struct inv_str take_str(struct inv_parser *p, const yaml_event_t *ev, struct src_range at,
@@ -397,6 +440,8 @@ static struct inv_str take_str(struct inv_parser *p, const yaml_event_t *ev, str
 		inv_error(p, DRP014, at, "empty %s", noun);
 		return s;
 	}
+	if (!maybe_control(v, s.len))
+		return s;
 	for (uint32_t i = 0; i < s.len; i++) {
 		/* C0 and DEL are single bytes; C1 (U+0080-U+009F) is C2 80-C2 9F. A byte >= 0x80 is
 		 * otherwise part of a longer character, which libyaml has validated. */
@@ -858,6 +903,15 @@ static void value(struct inv_parser *p, struct frame *f, const yaml_event_t *ev,
 	}
 }
 
+/* key[0..n) == name[0..n), n >= 1: keys are a few bytes long, too short for a call to memcmp. */
+static bool same_key(const char *name, const char *key, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (name[i] != key[i])
+			return false;
+	return true;
+}
+
 /* A key of mapping f. Its value is skipped unless it is a known key given for the first time. */
 static void key(struct inv_parser *p, struct frame *f, const yaml_event_t *ev, enum node kind,
                 struct src_range at, bool flow)
@@ -879,7 +933,7 @@ static void key(struct inv_parser *p, struct frame *f, const yaml_event_t *ev, e
 	size_t n = ev->data.scalar.length;
 	for (unsigned i = 0; i < s->n_fields; i++) {
 		const struct field *fld = &s->fields[i];
-		if (fld->len != n || memcmp(fld->name, k, n) != 0)
+		if (fld->len != n || !same_key(fld->name, k, n))
 			continue;
 		if (f->seen & (1u << i)) {
 			struct diag *d = inv_error(p, DRP024, at, "duplicate key '%s' %s", fld->name, s->where);
@@ -1195,11 +1249,11 @@ bool inventory_parse(struct inventory *inv, struct arena *arena, struct src_file
 		p->base = 3;
 	p->cur_byte = p->base;
 	p->ascii = all_ascii(src->text + p->base, src->len - p->base);
-	vec_init(&p->entries[CTX_SITE], sizeof(struct inv_site));
-	vec_init(&p->entries[CTX_DEVICE], sizeof(struct inv_device));
-	vec_init(&p->entries[CTX_VM], sizeof(struct inv_vm));
-	vec_init(&p->entries[CTX_MIGRATION], sizeof(struct inv_migration));
-	vec_init(&p->strs, sizeof(struct inv_str));
+	vec_init(&p->entries[CTX_SITE], sizeof(struct inv_site), arena);
+	vec_init(&p->entries[CTX_DEVICE], sizeof(struct inv_device), arena);
+	vec_init(&p->entries[CTX_VM], sizeof(struct inv_vm), arena);
+	vec_init(&p->entries[CTX_MIGRATION], sizeof(struct inv_migration), arena);
+	vec_init(&p->strs, sizeof(struct inv_str), NULL);
 
 	if (!yaml_parser_initialize(&p->yaml)) {
 		diag_add(diags, DIAG_ERROR, DRP020, range(p, 0, 0), "cannot start the YAML reader: out of memory");
@@ -1211,17 +1265,31 @@ bool inventory_parse(struct inventory *inv, struct arena *arena, struct src_file
 	 * above rather than by libyaml, which, told the encoding, would read it as a character of the
 	 * first line and so misjudge that line's indentation. */
 	yaml_parser_set_encoding(&p->yaml, YAML_UTF8_ENCODING);
+	/* An event is acted on only once the next one has been read: a syntax error can end the
+	 * entry before it (a line indented one space too few closes the mapping above it), and that
+	 * entry must not then be reported as missing the fields that the broken line held. */
+	yaml_event_t ev;
+	bool have = false;
 	for (;;) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&p->yaml, &ev)) {
+		yaml_event_t next;
+		if (!yaml_parser_parse(&p->yaml, &next)) {
+			if (have)
+				yaml_event_delete(&ev);
 			syntax_error(p);
 			break;
 		}
-		handle(p, &ev);
-		bool end = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
-		if (end || p->stop)
+		if (have) {
+			handle(p, &ev);
+			yaml_event_delete(&ev);
+		}
+		ev = next;
+		have = true;
+		if (p->stop || ev.type == YAML_STREAM_END_EVENT) {
+			if (!p->stop)
+				handle(p, &ev);
+			yaml_event_delete(&ev);
 			break;
+		}
 	}
 	yaml_parser_delete(&p->yaml);
 
@@ -1231,9 +1299,7 @@ out:
 	inv->devices = vec_to_arena(p, &p->entries[CTX_DEVICE], &inv->n_devices);
 	inv->vms = vec_to_arena(p, &p->entries[CTX_VM], &inv->n_vms);
 	inv->migrations = vec_to_arena(p, &p->entries[CTX_MIGRATION], &inv->n_migrations);
-	for (unsigned i = 0; i < CTX_N_SHAPES; i++)
-		free(p->entries[i].items);
-	free(p->strs.items);
+	free(p->strs.items); /* the entries' blocks belong to the arena */
 	bool ok = !p->fatal && p->version_ok;
 	free(p);
 	return ok;

@@ -149,7 +149,7 @@ static char *resolve_reference(struct loader *l, size_t from_index, const struct
 	return path;
 }
 
-static void follow_include(struct loader *l, size_t from_index, const struct ast_item *inc)
+static void follow_include(struct loader *l, size_t from_index, struct ast_item *inc)
 {
 	struct src_range at = inc->u.path.at;
 	char *real;
@@ -193,6 +193,7 @@ static void follow_include(struct loader *l, size_t from_index, const struct ast
 	}
 	free(path);
 	struct ast_file *file = parse_file(&l->program->arena, src, l->diags);
+	inc->included = file;
 	walk(l, add_file(l, file, real));
 }
 
@@ -216,7 +217,8 @@ static void load_inventory(struct loader *l, size_t from_index, const struct ast
 		l->inventory_paths = xrealloc(l->inventory_paths, p->cap_inventories * sizeof *l->inventory_paths);
 	}
 	struct inventory *inv = ARENA_NEW(&p->arena, struct inventory);
-	inventory_load(inv, &p->arena, l->sources, l->diags, path, item->u.path.at);
+	if (!inventory_load(inv, &p->arena, l->sources, l->diags, path, item->u.path.at))
+		p->inventory_incomplete = true;
 	l->inventory_paths[p->n_inventories] = real;
 	p->inventories[p->n_inventories++] = inv;
 	free(path);
@@ -225,7 +227,7 @@ static void load_inventory(struct loader *l, size_t from_index, const struct ast
 static void walk(struct loader *l, size_t index)
 {
 	l->stack[l->depth++] = index;
-	for (const struct ast_item *item = l->program->files[index]->items; item; item = item->next)
+	for (struct ast_item *item = l->program->files[index]->items; item; item = item->next)
 		if (item->kind == AST_INCLUDE)
 			follow_include(l, index, item);
 		else if (item->kind == AST_INVENTORY)
@@ -233,8 +235,10 @@ static void walk(struct loader *l, size_t index)
 	l->depth--;
 }
 
-bool program_has_syntax_errors(const struct program *p)
+bool program_incomplete(const struct program *p)
 {
+	if (p->inventory_incomplete)
+		return true;
 	for (size_t i = 0; i < p->n_files; i++)
 		if (p->files[i]->has_errors)
 			return true;

@@ -19,6 +19,7 @@ struct program {
 	size_t n_files, cap_files;
 	struct inventory **inventories; /* in the order they are named */
 	size_t n_inventories, cap_inventories;
+	bool inventory_incomplete;      /* an inventory stopped early (syntax error, limit) */
 };
 
 struct load_options {
@@ -34,8 +35,9 @@ void program_free(struct program *p);
 bool program_load(struct program *p, struct src_set *sources, struct diag_list *diags, const char *path,
                   const struct load_options *options);
 
-/* True if a file of the program did not parse cleanly. Its tree is incomplete, so the semantic
- * rules would report what is missing from it: callers stop before them, to avoid that cascade. */
-bool program_has_syntax_errors(const struct program *p);
+/* True if a plan file did not parse cleanly or an inventory could not be read to its end. What was
+ * read is incomplete, so the semantic rules would report what is missing from it: callers stop
+ * before them, to avoid that cascade. */
+bool program_incomplete(const struct program *p);
 
 #endif

@@ -43,6 +43,8 @@ struct model_device {
 	struct src_range at;           /* the declaration's name (plan), else the inventory entry */
 	const struct ast_item *decl;   /* the plan's `device`, or NULL */
 	const struct inv_device *inv;  /* the inventory's entry, or NULL */
+	bool disputed;                 /* declaration and inventory disagree (reported): rules that
+	                                  would use the disputed facts stay silent */
 };
 
 struct model_cgroup {
@@ -84,6 +86,7 @@ struct model_vm {
 	const struct ast_item *priority_rule; /* the rule that gave the priority */
 	struct model_vm_after *afters;
 	bool live;                     /* every device is stretched: it moves by live migration */
+	uint32_t name_len;             /* strlen(name) (here, to keep the struct at 64 bytes) */
 };
 
 struct model_step {

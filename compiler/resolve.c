@@ -18,11 +18,46 @@ enum name_kind { KIND_SITE, KIND_HOST, KIND_DEVICE, KIND_PROTECTION, KIND_VM, KI
 
 static const char *const kind_words[KIND_COUNT] = {"site", "host", "device", "protection group", "VM"};
 
+/* The kinds of ast_item, AST_INCLUDE to AST_PLAN. */
+#define N_ITEM_KINDS (AST_PLAN + 1)
+
+/* The glob patterns that `vm` rules use (rule names and `after` targets), each matched against
+ * every VM once, in one pass over the VMs (see match_patterns). */
+struct pattern {
+	const char *text;
+	uint32_t len;
+	bool prefix_star;   /* a literal prefix and one '*' at the end: matching is a prefix test */
+	uint32_t next;      /* the next pattern of the same trie node, or MODEL_NONE */
+	uint32_t *vms;      /* the VMs it matches, in index order (heap) */
+	uint32_t n_vms, cap_vms;
+};
+
+/* A trie of the patterns' literal prefixes (the bytes before the first wildcard). Node 0 is the
+ * root (the empty prefix); a pattern hangs on the node of its whole literal prefix. */
+struct trie_node {
+	uint32_t child, sibling; /* 0: none (the root is nobody's child) */
+	uint32_t patterns;       /* the first pattern hanging here, or MODEL_NONE */
+	unsigned char byte;
+};
+
 struct builder {
 	struct model *m;
 	const struct program *program;
 	struct diag_list *diags;
 	const char **suggestions[KIND_COUNT]; /* names of each kind, for "did you mean", built on demand */
+	/* The items of every plan file, bucketed by kind in one walk, in program order. */
+	const struct ast_item **items[N_ITEM_KINDS];
+	uint32_t n_items[N_ITEM_KINDS];
+	/* Glob patterns and their matches. */
+	struct strmap pattern_names;
+	struct pattern *patterns;
+	uint32_t n_patterns, cap_patterns;
+	struct trie_node *trie;
+	uint32_t n_trie, cap_trie;
+	/* The VMs' device lists, carved from larger arena blocks: most lists hold one to three
+	 * indices, which arena_alloc would round up to 16 bytes each. */
+	uint32_t *indices;
+	uint32_t n_indices;
 };
 
 /* Growing arrays in the model's arena: the capacity is counted beforehand, so appends never move. */
@@ -151,10 +186,10 @@ static uint32_t add_site(struct builder *b, const char *name, struct src_range a
 static void build_sites(struct builder *b)
 {
 	struct model *m = b->m;
-	for (size_t f = 0; f < b->program->n_files; f++)
-		for (const struct ast_item *it = b->program->files[f]->items; it; it = it->next)
-			if (it->kind == AST_SITE)
-				add_site(b, it->name.text, it->name.at, it);
+	for (uint32_t k = 0; k < b->n_items[AST_SITE]; k++) {
+		const struct ast_item *it = b->items[AST_SITE][k];
+		add_site(b, it->name.text, it->name.at, it);
+	}
 	for (size_t k = 0; k < b->program->n_inventories; k++) {
 		const struct inventory *inv = b->program->inventories[k];
 		for (uint32_t i = 0; i < inv->n_sites; i++) {
@@ -237,7 +272,12 @@ static void compare_device(struct builder *b, struct model_device *dev, const st
 	const struct model *m = b->m;
 	const struct ast_device *d = &dev->decl->u.device;
 	bool stretched = inv->kind == INV_STRETCHED;
-	if (stretched != (dev->kind == AST_DEVICE_STRETCHED)) {
+	size_t errors_before = b->diags->errors;
+	/* An inventory kind that was missing or invalid is reported already: the declaration decides. */
+	if (inv->kind_at.file == SRC_NONE)
+		stretched = dev->kind == AST_DEVICE_STRETCHED;
+	else if (stretched != (dev->kind == AST_DEVICE_STRETCHED)) {
+		dev->disputed = true;
 		struct diag *e = error(b, DRP036, dev->at, "device '%s' is declared %s, but the inventory says it is %s",
 		                       dev->name, stretched ? "replicated" : "stretched",
 		                       stretched ? "stretched" : "replicated");
@@ -271,15 +311,15 @@ static void compare_device(struct builder *b, struct model_device *dev, const st
 		                       icg ? "in consistency group '" : "in no consistency group", icg ? icg : "", icg ? "'" : "");
 		diag_note(e, icg ? inv->consistency_group.at : inv->at, "the inventory's entry");
 	}
+	if (b->diags->errors != errors_before)
+		dev->disputed = true;
 }
 
 static void build_devices(struct builder *b)
 {
 	struct model *m = b->m;
-	for (size_t f = 0; f < b->program->n_files; f++)
-		for (const struct ast_item *it = b->program->files[f]->items; it; it = it->next)
-			if (it->kind == AST_DEVICE)
-				add_declared_device(b, it);
+	for (uint32_t k = 0; k < b->n_items[AST_DEVICE]; k++)
+		add_declared_device(b, b->items[AST_DEVICE][k]);
 	for (size_t k = 0; k < b->program->n_inventories; k++) {
 		const struct inventory *inv = b->program->inventories[k];
 		for (uint32_t i = 0; i < inv->n_devices; i++) {
@@ -353,50 +393,50 @@ static void build_devices(struct builder *b)
 static void build_protections(struct builder *b)
 {
 	struct model *m = b->m;
-	for (size_t f = 0; f < b->program->n_files; f++) {
-		for (const struct ast_item *it = b->program->files[f]->items; it; it = it->next) {
-			if (it->kind != AST_PROTECTION)
-				continue;
-			uint32_t i = strmap_put(&m->protection_names, it->name.text, it->name.len, m->n_protections);
-			if (i != m->n_protections) {
-				duplicate(b, "protection group", it->name.text, it->name.at, m->protections[i].at);
-				continue;
-			}
-			struct model_protection *p = PUSH(m, protections, n_protections);
-			p->name = it->name.text;
-			p->at = it->name.at;
-			p->decl = it;
-			size_t n = 0;
-			for (const struct ast_devices_stmt *s = it->u.protection; s; s = s->next)
-				n += s->devices.count;
-			p->devices = arena_alloc(&m->arena, n * sizeof(uint32_t));
-			for (const struct ast_devices_stmt *s = it->u.protection; s; s = s->next) {
-				for (const struct ast_name_node *d = s->devices.head; d; d = d->next) {
-					uint32_t dev = resolve(b, KIND_DEVICE, d->name.text, d->name.at);
-					if (dev != MODEL_NONE)
-						p->devices[p->n_devices++] = dev;
-					else
-						p->incomplete = true;
-				}
-			}
-			if (n == 0)
-				warning(b, DRP043, it->name.at, "protection group '%s' has no devices", p->name);
+	for (uint32_t k = 0; k < b->n_items[AST_PROTECTION]; k++) {
+		const struct ast_item *it = b->items[AST_PROTECTION][k];
+		uint32_t i = strmap_put(&m->protection_names, it->name.text, it->name.len, m->n_protections);
+		if (i != m->n_protections) {
+			duplicate(b, "protection group", it->name.text, it->name.at, m->protections[i].at);
+			continue;
 		}
+		struct model_protection *p = PUSH(m, protections, n_protections);
+		p->name = it->name.text;
+		p->at = it->name.at;
+		p->decl = it;
+		size_t n = 0;
+		for (const struct ast_devices_stmt *s = it->u.protection; s; s = s->next)
+			n += s->devices.count;
+		p->devices = arena_alloc(&m->arena, n * sizeof(uint32_t));
+		for (const struct ast_devices_stmt *s = it->u.protection; s; s = s->next) {
+			for (const struct ast_name_node *d = s->devices.head; d; d = d->next) {
+				uint32_t dev = resolve(b, KIND_DEVICE, d->name.text, d->name.at);
+				if (dev != MODEL_NONE)
+					p->devices[p->n_devices++] = dev;
+				else
+					p->incomplete = true;
+			}
+		}
+		if (n == 0)
+			warning(b, DRP043, it->name.at, "protection group '%s' has no devices", p->name);
 	}
 }
 
 /* VMs: from the inventories, and from `vm` rules that declare disks with `on`. */
 
-static struct model_vm *add_vm(struct builder *b, const char *name, uint32_t len, struct src_range at)
+static struct model_vm *add_vm(struct builder *b, const char *name, uint32_t len, uint64_t hash, struct src_range at)
 {
 	struct model *m = b->m;
-	uint32_t i = strmap_put(&m->vm_names, name, len, m->n_vms);
+	uint32_t i = strmap_put_hashed(&m->vm_names, name, len, hash, m->n_vms);
 	if (i != m->n_vms) {
 		duplicate(b, "VM", name, at, m->vms[i].at);
 		return NULL;
 	}
 	struct model_vm *vm = PUSH(m, vms, n_vms);
 	vm->name = name;
+	/* An inventory's name may hold a NUL (reported as a control character): patterns see the
+	 * name up to it. */
+	vm->name_len = memchr(name, '\0', len) ? (uint32_t)strlen(name) : len;
 	vm->at = at;
 	vm->host = MODEL_NONE;
 	vm->priority = MODEL_NO_PRIORITY;
@@ -422,7 +462,10 @@ static void finish_vm(struct builder *b, struct model_vm *vm)
 			replicated++;
 	}
 	vm->live = stretched > 0 && replicated == 0;
-	if (stretched && replicated) {
+	bool disputed = false;
+	for (uint32_t i = 0; i < vm->n_devices; i++)
+		disputed |= m->devices[vm->devices[i]].disputed;
+	if (stretched && replicated && !disputed) {
 		const char *s = NULL, *r = NULL;
 		for (uint32_t i = 0; i < vm->n_devices; i++) {
 			const struct model_device *d = &m->devices[vm->devices[i]];
@@ -438,22 +481,73 @@ static void finish_vm(struct builder *b, struct model_vm *vm)
 	}
 }
 
+/* Room for n indices (zeroed), in the model's arena. */
+static uint32_t *index_array(struct builder *b, size_t n)
+{
+	enum { BLOCK = 4096 };
+	if (n > BLOCK / 4)
+		return arena_alloc(&b->m->arena, n * sizeof(uint32_t));
+	if (n > b->n_indices) {
+		b->indices = arena_alloc(&b->m->arena, BLOCK * sizeof(uint32_t));
+		b->n_indices = BLOCK;
+	}
+	uint32_t *p = b->indices;
+	b->indices += n;
+	b->n_indices -= (uint32_t)n;
+	return p;
+}
+
+/* Prefetches the map slots that building this VM will probe; returns the hash of its name. */
+static uint64_t prefetch_vm(const struct model *m, const struct inv_vm *iv)
+{
+	if (!iv->name.text)
+		return 0;
+	uint64_t hash = strmap_hash(iv->name.text, iv->name.len);
+	strmap_prefetch(&m->vm_names, hash);
+	if (iv->host.text && m->n_hosts)
+		strmap_prefetch(&m->host_names, strmap_hash(iv->host.text, iv->host.len));
+	for (uint32_t d = 0; d < iv->n_devices; d++)
+		strmap_prefetch(&m->device_names, strmap_hash(iv->devices[d].text, iv->devices[d].len));
+	return hash;
+}
+
+/* A `vm` rule that declares disks or a host for a pattern, or a host without disks (DRP047): it is
+ * reported once, then ignored entirely, so that its other clauses add nothing to that mistake. */
+static bool vm_rule_rejected(const struct ast_item *it)
+{
+	bool on = false, host = false;
+	for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
+		on |= c->kind == AST_VM_ON;
+		host |= c->kind == AST_VM_HOST;
+	}
+	return (on || host) && (!on || glob_is_pattern(it->name.text, it->name.len));
+}
+
 static void build_vms(struct builder *b)
 {
 	struct model *m = b->m;
 	for (size_t k = 0; k < b->program->n_inventories; k++) {
 		const struct inventory *inv = b->program->inventories[k];
 		strmap_reserve(&m->vm_names, m->n_vms + inv->n_vms);
+		/* Nearly every insertion into a map of a million names is a cache miss, and the host and
+		 * device lookups often are: hash the names LOOKAHEAD VMs ahead and prefetch their slots. */
+		enum { LOOKAHEAD = 8 };
+		uint64_t hashes[LOOKAHEAD];
+		for (uint32_t i = 0; i < LOOKAHEAD && i < inv->n_vms; i++)
+			hashes[i] = prefetch_vm(m, &inv->vms[i]);
 		for (uint32_t i = 0; i < inv->n_vms; i++) {
 			const struct inv_vm *iv = &inv->vms[i];
+			uint64_t hash = hashes[i % LOOKAHEAD];
+			if (i + LOOKAHEAD < inv->n_vms)
+				hashes[i % LOOKAHEAD] = prefetch_vm(m, &inv->vms[i + LOOKAHEAD]);
 			if (!iv->name.text)
 				continue;
-			struct model_vm *vm = add_vm(b, iv->name.text, iv->name.len, iv->at);
+			struct model_vm *vm = add_vm(b, iv->name.text, iv->name.len, hash, iv->at);
 			if (!vm)
 				continue;
 			if (iv->host.text)
 				vm->host = resolve_host(b, iv->host.text, iv->host.at);
-			vm->devices = arena_alloc(&m->arena, iv->n_devices * sizeof(uint32_t));
+			vm->devices = index_array(b, iv->n_devices);
 			for (uint32_t d = 0; d < iv->n_devices; d++) {
 				uint32_t dev = resolve(b, KIND_DEVICE, iv->devices[d].text, iv->devices[d].at);
 				if (dev != MODEL_NONE)
@@ -462,57 +556,132 @@ static void build_vms(struct builder *b)
 			finish_vm(b, vm);
 		}
 	}
-	/* VMs declared in the plan: a rule with `on`, for a literal name. */
-	for (size_t f = 0; f < b->program->n_files; f++) {
-		for (const struct ast_item *it = b->program->files[f]->items; it; it = it->next) {
-			if (it->kind != AST_VM)
-				continue;
-			const struct ast_vm_clause *on = NULL, *host = NULL;
-			size_t n_on = 0;
-			for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
-				if (c->kind == AST_VM_ON) {
-					on = on ? on : c;
-					n_on += c->names.count;
-				} else if (c->kind == AST_VM_HOST) {
-					host = c;
-				}
+	/* VMs declared in the plan: a rule with `on`, for a literal name (vm_rule_rejected says which
+	 * rules cannot declare a VM; they are reported here). */
+	for (uint32_t k = 0; k < b->n_items[AST_VM]; k++) {
+		const struct ast_item *it = b->items[AST_VM][k];
+		const struct ast_vm_clause *on = NULL, *host = NULL;
+		size_t n_on = 0;
+		for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
+			if (c->kind == AST_VM_ON) {
+				on = on ? on : c;
+				n_on += c->names.count;
+			} else if (c->kind == AST_VM_HOST) {
+				host = c;
 			}
-			if (!on && !host)
-				continue;
-			if (glob_is_pattern(it->name.text, it->name.len)) {
-				struct diag *e = error(b, DRP047, (on ? on : host)->at,
-				                       "'%s' declares a VM's %s, but '%s' is a pattern", on ? "on" : "host",
-				                       on ? "disks" : "host", it->name.text);
-				diag_hint(e, "declare each VM by its own name, or list the VMs in the inventory");
-				continue;
-			}
-			if (!on) {
-				struct diag *e = error(b, DRP047, host->at, "VM '%s' is given a host but no disks", it->name.text);
-				diag_hint(e, "declare its disks with 'on DEVICE...', or list it in the inventory");
-				continue;
-			}
-			struct model_vm *vm = add_vm(b, it->name.text, it->name.len, it->name.at);
-			if (!vm)
-				continue;
-			if (host)
-				vm->host = resolve_host(b, host->host.text, host->host.at);
-			vm->devices = arena_alloc(&m->arena, n_on * sizeof(uint32_t));
-			for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
-				if (c->kind != AST_VM_ON)
-					continue;
-				for (const struct ast_name_node *d = c->names.head; d; d = d->next) {
-					uint32_t dev = resolve(b, KIND_DEVICE, d->name.text, d->name.at);
-					if (dev != MODEL_NONE)
-						vm->devices[vm->n_devices++] = dev;
-				}
-			}
-			finish_vm(b, vm);
 		}
+		if (!on && !host)
+			continue;
+		if (glob_is_pattern(it->name.text, it->name.len)) {
+			struct diag *e = error(b, DRP047, (on ? on : host)->at,
+			                       "'%s' declares a VM's %s, but '%s' is a pattern", on ? "on" : "host",
+			                       on ? "disks" : "host", it->name.text);
+			diag_hint(e, "declare each VM by its own name, or list the VMs in the inventory");
+			continue;
+		}
+		if (!on) {
+			struct diag *e = error(b, DRP047, host->at, "VM '%s' is given a host but no disks", it->name.text);
+			diag_hint(e, "declare its disks with 'on DEVICE...', or list it in the inventory");
+			continue;
+		}
+		struct model_vm *vm =
+		        add_vm(b, it->name.text, it->name.len, strmap_hash(it->name.text, it->name.len), it->name.at);
+		if (!vm)
+			continue;
+		if (host)
+			vm->host = resolve_host(b, host->host.text, host->host.at);
+		vm->devices = index_array(b, n_on);
+		for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
+			if (c->kind != AST_VM_ON)
+				continue;
+			for (const struct ast_name_node *d = c->names.head; d; d = d->next) {
+				uint32_t dev = resolve(b, KIND_DEVICE, d->name.text, d->name.at);
+				if (dev != MODEL_NONE)
+					vm->devices[vm->n_devices++] = dev;
+			}
+		}
+		finish_vm(b, vm);
 	}
 }
 
-/* The VMs a pattern names: one lookup for a plain name, a scan for a glob. Calls `each` for every
- * match; returns how many matched. */
+/* Glob patterns. Matching each rule's pattern against every VM would cost rules x VMs, with a
+ * cache miss for every VM's name; instead every pattern is collected first and all of them are
+ * matched in one pass over the VMs. A VM's name walks a trie of the patterns' literal prefixes, so
+ * it meets only the patterns whose prefix it has: those of the form `prefix*` match at once, the
+ * others go through glob_match. */
+
+/* The child of `node` for `byte`; 0 if there is none and `add` is false. */
+static uint32_t trie_child(struct builder *b, uint32_t node, unsigned char byte, bool add)
+{
+	for (uint32_t c = b->trie[node].child; c; c = b->trie[c].sibling)
+		if (b->trie[c].byte == byte)
+			return c;
+	if (!add)
+		return 0;
+	if (b->n_trie == b->cap_trie) {
+		b->cap_trie *= 2;
+		b->trie = xrealloc(b->trie, b->cap_trie * sizeof *b->trie);
+	}
+	uint32_t c = b->n_trie++;
+	b->trie[c] = (struct trie_node){0, b->trie[node].child, MODEL_NONE, byte};
+	b->trie[node].child = c;
+	return c;
+}
+
+static void add_pattern(struct builder *b, const struct ast_name *name)
+{
+	if (!glob_is_pattern(name->text, name->len))
+		return;
+	uint32_t i = strmap_put(&b->pattern_names, name->text, name->len, b->n_patterns);
+	if (i != b->n_patterns)
+		return;
+	if (b->n_patterns == b->cap_patterns) {
+		b->cap_patterns = b->cap_patterns ? b->cap_patterns * 2 : 16;
+		b->patterns = xrealloc(b->patterns, b->cap_patterns * sizeof *b->patterns);
+	}
+	if (!b->trie) {
+		b->cap_trie = 64;
+		b->trie = xmalloc(b->cap_trie * sizeof *b->trie);
+		b->trie[0] = (struct trie_node){0, 0, MODEL_NONE, 0};
+		b->n_trie = 1;
+	}
+	struct pattern *p = &b->patterns[b->n_patterns++];
+	uint32_t lit = 0;
+	while (lit < name->len && name->text[lit] != '*' && name->text[lit] != '?' && name->text[lit] != '[')
+		lit++;
+	*p = (struct pattern){name->text, name->len, lit + 1 == name->len && name->text[lit] == '*', MODEL_NONE,
+	                      NULL, 0, 0};
+	uint32_t node = 0;
+	for (uint32_t k = 0; k < lit; k++)
+		node = trie_child(b, node, (unsigned char)name->text[k], true);
+	p->next = b->trie[node].patterns;
+	b->trie[node].patterns = i;
+}
+
+/* Fills every pattern's list of VMs, in VM order. */
+static void match_patterns(struct builder *b)
+{
+	const struct model *m = b->m;
+	for (uint32_t i = 0; i < m->n_vms; i++) {
+		const char *name = m->vms[i].name;
+		uint32_t len = m->vms[i].name_len, depth = 0, node = 0;
+		do {
+			for (uint32_t k = b->trie[node].patterns; k != MODEL_NONE; k = b->patterns[k].next) {
+				struct pattern *p = &b->patterns[k];
+				if (!p->prefix_star && !glob_match(p->text, p->len, name, len))
+					continue;
+				if (p->n_vms == p->cap_vms) {
+					p->cap_vms = p->cap_vms ? p->cap_vms * 2 : 16;
+					p->vms = xrealloc(p->vms, p->cap_vms * sizeof *p->vms);
+				}
+				p->vms[p->n_vms++] = i;
+			}
+		} while (depth < len && (node = trie_child(b, node, (unsigned char)name[depth++], false)) != 0);
+	}
+}
+
+/* The VMs a pattern names: one lookup for a plain name, the list match_patterns made for a glob.
+ * Calls `each` for every match, in VM order; returns how many matched. */
 static uint32_t match_vms(struct builder *b, const struct ast_name *pattern,
                           void (*each)(struct builder *, uint32_t vm, void *ctx), void *ctx)
 {
@@ -524,10 +693,22 @@ static uint32_t match_vms(struct builder *b, const struct ast_name *pattern,
 		each(b, vm, ctx);
 		return 1;
 	}
-	uint32_t n = 0;
+	uint32_t k = strmap_get(&b->pattern_names, pattern->text, pattern->len);
+	if (k != STRMAP_NONE) {
+		const struct pattern *p = &b->patterns[k];
+		/* The matches are spread over the whole VM table: fetch a few ahead. */
+		enum { AHEAD = 8 };
+		for (uint32_t j = 0; j < p->n_vms; j++) {
+			if (j + AHEAD < p->n_vms)
+				__builtin_prefetch(&m->vms[p->vms[j + AHEAD]], 1);
+			each(b, p->vms[j], ctx);
+		}
+		return p->n_vms;
+	}
+	uint32_t n = 0; /* not collected beforehand: a scan */
 	for (uint32_t i = 0; i < m->n_vms; i++) {
 		const struct model_vm *vm = &m->vms[i];
-		if (glob_match(pattern->text, pattern->len, vm->name, strlen(vm->name))) {
+		if (glob_match(pattern->text, pattern->len, vm->name, vm->name_len)) {
 			each(b, i, ctx);
 			n++;
 		}
@@ -600,30 +781,45 @@ static void attach_after(struct builder *b, uint32_t vm, void *ctx)
 static void apply_rules(struct builder *b)
 {
 	struct model *m = b->m;
-	for (size_t f = 0; f < b->program->n_files; f++) {
-		for (const struct ast_item *it = b->program->files[f]->items; it; it = it->next) {
-			if (it->kind != AST_VM)
-				continue;
-			for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
-				if (c->kind == AST_VM_PRIORITY) {
-					struct priority_ctx p = {it, (int32_t)c->priority.value, NULL, NULL, 0};
-					if (!match_vms(b, &it->name, set_priority, &p))
-						report_no_match(b, &it->name, "pattern");
-					if (p.conflict) {
-						struct diag *e = error(b, DRP045, c->at,
-						                       "VM '%s' is given priority %d here and priority %d by another rule",
-						                       p.conflict_vm, p.priority, p.conflict_priority);
-						diag_note(e, p.conflict->at, "the other rule");
-					}
-				} else if (c->kind == AST_VM_AFTER) {
-					struct model_after *after = PUSH(m, afters, n_afters);
-					after->clause = c;
-					struct after_ctx a = {after, m->n_afters - 1, 0};
-					for (const struct ast_name_node *t = c->names.head; t; t = t->next)
-						if (!match_vms(b, &t->name, collect_target, &a))
-							report_no_match(b, &t->name, "'after' target");
-					match_vms(b, &it->name, attach_after, &a);
+	for (uint32_t k = 0; k < b->n_items[AST_VM]; k++) {
+		const struct ast_item *it = b->items[AST_VM][k];
+		if (vm_rule_rejected(it))
+			continue;
+		for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
+			if (c->kind == AST_VM_PRIORITY) {
+				add_pattern(b, &it->name);
+			} else if (c->kind == AST_VM_AFTER) {
+				for (const struct ast_name_node *t = c->names.head; t; t = t->next)
+					add_pattern(b, &t->name);
+				add_pattern(b, &it->name);
+			}
+		}
+	}
+	if (b->n_patterns)
+		match_patterns(b);
+	for (uint32_t k = 0; k < b->n_items[AST_VM]; k++) {
+		const struct ast_item *it = b->items[AST_VM][k];
+		if (vm_rule_rejected(it))
+			continue;
+		for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
+			if (c->kind == AST_VM_PRIORITY) {
+				struct priority_ctx p = {it, (int32_t)c->priority.value, NULL, NULL, 0};
+				if (!match_vms(b, &it->name, set_priority, &p))
+					report_no_match(b, &it->name, "pattern");
+				if (p.conflict) {
+					struct diag *e = error(b, DRP045, c->at,
+					                       "VM '%s' is given priority %d here and priority %d by another rule",
+					                       p.conflict_vm, p.priority, p.conflict_priority);
+					diag_note(e, p.conflict->at, "the other rule");
 				}
+			} else if (c->kind == AST_VM_AFTER) {
+				struct model_after *after = PUSH(m, afters, n_afters);
+				after->clause = c;
+				struct after_ctx a = {after, m->n_afters - 1, 0};
+				for (const struct ast_name_node *t = c->names.head; t; t = t->next)
+					if (!match_vms(b, &t->name, collect_target, &a))
+						report_no_match(b, &t->name, "'after' target");
+				match_vms(b, &it->name, attach_after, &a);
 			}
 		}
 	}
@@ -808,8 +1004,10 @@ static void plan_statements(struct builder *b, struct model_plan *plan, struct p
 			if (first_of(b, &parts->route, s, "from ... to")) {
 				plan->from = resolve(b, KIND_SITE, s->u.route.from.text, s->u.route.from.at);
 				plan->to = resolve(b, KIND_SITE, s->u.route.to.text, s->u.route.to.at);
-				if (plan->from != MODEL_NONE && plan->from == plan->to)
+				if (plan->from != MODEL_NONE && plan->from == plan->to) {
 					error(b, DRP044, s->at, "the plan moves from site '%s' to itself", m->sites[plan->from].name);
+					plan->to = MODEL_NONE; /* no rule about the recovery site can say more */
+				}
 			}
 			break;
 		case AST_STMT_MODE:
@@ -907,7 +1105,7 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 		if (!plan->covered[i] || plan->from == MODEL_NONE || plan->to == MODEL_NONE)
 			continue;
 		const struct model_device *d = &m->devices[i];
-		if (d->site == MODEL_NONE || d->peer_site == MODEL_NONE)
+		if (d->site == MODEL_NONE || d->peer_site == MODEL_NONE || d->disputed)
 			continue;
 		if (d->kind == AST_DEVICE_STRETCHED) {
 			bool between = (d->site == plan->from && d->peer_site == plan->to) ||
@@ -925,16 +1123,30 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 		uint32_t want_source = reverse ? plan->to : plan->from;
 		uint32_t want_peer = reverse ? plan->from : plan->to;
 		if (d->site != want_source || d->peer_site != want_peer) {
-			struct diag *e = error(b, DRP035, protect->at,
-			                       "replicated device '%s' replicates from '%s' to '%s', but the plan moves from '%s' to '%s'",
-			                       d->name, m->sites[d->site].name, m->sites[d->peer_site].name,
-			                       m->sites[plan->from].name, m->sites[plan->to].name);
+			struct diag *e;
+			if (!reverse) {
+				e = error(b, DRP035, protect->at,
+				          "replicated device '%s' replicates from '%s' to '%s', but the plan moves from '%s' to '%s'",
+				          d->name, m->sites[d->site].name, m->sites[d->peer_site].name,
+				          m->sites[plan->from].name, m->sites[plan->to].name);
+			} else {
+				e = error(b, DRP035, protect->at,
+				          "replicated device '%s' replicates from '%s' to '%s', but a reprotect plan from '%s' to '%s' reverses replication from '%s' to '%s'",
+				          d->name, m->sites[d->site].name, m->sites[d->peer_site].name,
+				          m->sites[plan->from].name, m->sites[plan->to].name, m->sites[plan->to].name,
+				          m->sites[plan->from].name);
+				if (d->site == plan->from && d->peer_site == plan->to)
+					diag_hint(e, "a reprotect plan goes the opposite way from the failover it follows: write 'from %s to %s'",
+					          m->sites[plan->to].name, m->sites[plan->from].name);
+			}
 			diag_note(e, d->at, "'%s' is declared here", d->name);
 		}
 	}
 	if (!coverage_known)
 		return;
-	/* A consistency group fails over as one: the plan protects all of it or none. */
+	/* A consistency group fails over as one: the plan protects all of it or none. Its uncovered
+	 * devices, once reported here, are not reported again below for the VMs on them. */
+	bool *explained = xcalloc(m->n_devices ? m->n_devices : 1, sizeof *explained);
 	for (uint32_t g = 0; g < m->n_groups; g++) {
 		const struct model_cgroup *cg = &m->groups[g];
 		uint32_t in = 0, out = MODEL_NONE;
@@ -944,6 +1156,8 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 			else if (out == MODEL_NONE)
 				out = cg->devices[k];
 		}
+		for (uint32_t k = 0; k < cg->n_devices && in > 0; k++)
+			explained[cg->devices[k]] = !plan->covered[cg->devices[k]];
 		if (in > 0 && out != MODEL_NONE) {
 			struct diag *e = error(b, DRP046, protect->at,
 			                       "the plan protects part of consistency group '%s' but not its device '%s'",
@@ -975,12 +1189,12 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 		}
 	}
 	for (uint32_t d = 0; d < m->n_devices; d++) {
-		if (holder[d] == MODEL_NONE)
+		if (holder[d] == MODEL_NONE || explained[d])
 			continue;
 		const struct model_vm *vm = &m->vms[holder[d]];
 		struct buf more = BUF_INIT;
 		if (count[d] > 1)
-			buf_printf(&more, " (and %u more VMs of the plan)", count[d] - 1);
+			buf_printf(&more, " (and %u more VM%s of the plan)", count[d] - 1, count[d] == 2 ? "" : "s");
 		struct diag *e = error(b, DRP034, protect->at,
 		                       "VM '%s'%s has disks on device '%s', which no protection group of plan '%s' covers",
 		                       vm->name, more.len ? more.data : "", m->devices[d].name, plan->name);
@@ -989,6 +1203,7 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 	}
 	free(holder);
 	free(count);
+	free(explained);
 }
 
 static int first_step(const struct model_plan *plan, enum ast_step_kind kind)
@@ -1087,7 +1302,7 @@ static void plan_steps(struct builder *b, struct model_plan *plan)
 	}
 	/* Steps that the mode or the VMs require. */
 	bool moves_storage = plan->mode == AST_MODE_PLANNED || plan->mode == AST_MODE_DISASTER || plan->mode == AST_MODE_TEST;
-	if (plan->mode == AST_MODE_PLANNED && failover >= 0 && (sync < 0 || sync > failover)) {
+	if (plan->mode == AST_MODE_PLANNED && failover >= 0 && sync < 0) {
 		struct diag *e = error(b, DRP041, STEP_AT(failover), "a planned failover needs 'step sync storage' before it");
 		diag_hint(e, "add 'step sync storage' before 'step failover storage'");
 	}
@@ -1119,32 +1334,54 @@ static void build_plans(struct builder *b)
 	struct model *m = b->m;
 	struct strmap plan_names;
 	strmap_init(&plan_names);
-	for (size_t f = 0; f < b->program->n_files; f++) {
-		for (const struct ast_item *it = b->program->files[f]->items; it; it = it->next) {
-			if (it->kind != AST_PLAN)
-				continue;
-			uint32_t i = strmap_put(&plan_names, it->name.text, it->name.len, m->n_plans);
-			if (i != m->n_plans) {
-				duplicate(b, "plan", it->name.text, it->name.at, m->plans[i].decl->name.at);
-				continue;
-			}
-			struct model_plan *plan = PUSH(m, plans, n_plans);
-			plan->decl = it;
-			plan->name = it->name.text;
-			plan->from = plan->to = MODEL_NONE;
-			struct plan_parts parts = {0};
-			plan_statements(b, plan, &parts);
-			plan_coverage(b, plan);
-			plan_steps(b, plan);
+	for (uint32_t k = 0; k < b->n_items[AST_PLAN]; k++) {
+		const struct ast_item *it = b->items[AST_PLAN][k];
+		uint32_t i = strmap_put(&plan_names, it->name.text, it->name.len, m->n_plans);
+		if (i != m->n_plans) {
+			duplicate(b, "plan", it->name.text, it->name.at, m->plans[i].decl->name.at);
+			continue;
 		}
+		struct model_plan *plan = PUSH(m, plans, n_plans);
+		plan->decl = it;
+		plan->name = it->name.text;
+		plan->from = plan->to = MODEL_NONE;
+		struct plan_parts parts = {0};
+		plan_statements(b, plan, &parts);
+		plan_coverage(b, plan);
+		plan_steps(b, plan);
 	}
 	strmap_free(&plan_names);
 }
 
-/* Counting, so that every array is allocated once at its final size. */
-static void allocate(struct model *m, const struct program *p)
+/* Counting, so that every array is allocated once at its final size; and the one walk over the
+ * items, which buckets them by kind for every later pass. */
+/* Buckets the items by kind in declaration order: an included file's items come where its include
+ * stands, so that "first declared here" points at what a reader meets first. */
+static void bucket_items(struct builder *b, const struct ast_file *file, uint32_t *cap)
 {
+	for (const struct ast_item *it = file->items; it; it = it->next) {
+		if (it->kind == AST_INCLUDE && it->included) {
+			bucket_items(b, it->included, cap);
+			continue;
+		}
+		uint32_t *n = &b->n_items[it->kind];
+		if (*n == cap[it->kind]) {
+			cap[it->kind] = cap[it->kind] ? cap[it->kind] * 2 : 16;
+			b->items[it->kind] = xrealloc(b->items[it->kind], cap[it->kind] * sizeof *b->items[it->kind]);
+		}
+		b->items[it->kind][(*n)++] = it;
+	}
+}
+
+static void allocate(struct builder *b)
+{
+	struct model *m = b->m;
+	const struct program *p = b->program;
 	size_t sites = 0, hosts = 0, devices = 0, protections = 0, vms = 0, afters = 0, plans = 0, groups = 0;
+	size_t most_inv_devices = 0;
+	uint32_t cap[N_ITEM_KINDS] = {0};
+	if (p->n_files > 0)
+		bucket_items(b, p->files[0], cap);
 	for (size_t f = 0; f < p->n_files; f++) {
 		for (const struct ast_item *it = p->files[f]->items; it; it = it->next) {
 			switch (it->kind) {
@@ -1167,6 +1404,7 @@ static void allocate(struct model *m, const struct program *p)
 		for (uint32_t i = 0; i < inv->n_sites; i++)
 			hosts += inv->sites[i].n_hosts;
 		devices += inv->n_devices;
+		most_inv_devices = inv->n_devices > most_inv_devices ? inv->n_devices : most_inv_devices;
 		groups += inv->n_devices;
 		vms += inv->n_vms;
 	}
@@ -1179,15 +1417,20 @@ static void allocate(struct model *m, const struct program *p)
 	m->afters = arena_alloc(&m->arena, (afters + 1) * sizeof *m->afters);
 	m->plans = arena_alloc(&m->arena, (plans + 1) * sizeof *m->plans);
 	strmap_reserve(&m->vm_names, vms);
-	strmap_reserve(&m->device_names, devices);
+	/* The plan normally declares the inventory's devices again: reserve for the larger of the two,
+	 * not their sum, which would make a sparser table and more cache misses for every lookup. */
+	size_t plan_devices = devices;
+	for (size_t k = 0; k < p->n_inventories; k++)
+		plan_devices -= p->inventories[k]->n_devices;
+	strmap_reserve(&m->device_names, plan_devices > most_inv_devices ? plan_devices : most_inv_devices);
 }
 
 struct model *model_build(const struct program *program, struct diag_list *diags)
 {
 	struct model *m = xcalloc(1, sizeof *m);
 	arena_init(&m->arena);
-	struct builder b = {m, program, diags, {NULL}};
-	allocate(m, program);
+	struct builder b = {.m = m, .program = program, .diags = diags};
+	allocate(&b);
 	build_sites(&b);
 	build_devices(&b);
 	build_protections(&b);
@@ -1199,6 +1442,13 @@ struct model *model_build(const struct program *program, struct diag_list *diags
 	build_plans(&b);
 	for (int k = 0; k < KIND_COUNT; k++)
 		free(b.suggestions[k]);
+	for (int k = 0; k < N_ITEM_KINDS; k++)
+		free(b.items[k]);
+	for (uint32_t i = 0; i < b.n_patterns; i++)
+		free(b.patterns[i].vms);
+	free(b.patterns);
+	free(b.trie);
+	strmap_free(&b.pattern_names);
 	return m;
 }
 

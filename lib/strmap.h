@@ -33,4 +33,12 @@ uint32_t strmap_get(const struct strmap *m, const char *key, size_t len);
  * one if the key was present, so callers detect duplicates by comparing). */
 uint32_t strmap_put(struct strmap *m, const char *key, size_t len, uint32_t value);
 
+/* For loops over many keys, where nearly every probe is a cache miss: hash a key some iterations
+ * ahead, prefetch its slot, and use the _hashed forms when its turn comes. `hash` must be
+ * strmap_hash(key, len). The prefetch is only a hint: it is harmless if the map grows meanwhile. */
+uint64_t strmap_hash(const char *key, size_t len);
+void strmap_prefetch(const struct strmap *m, uint64_t hash);
+uint32_t strmap_get_hashed(const struct strmap *m, const char *key, size_t len, uint64_t hash);
+uint32_t strmap_put_hashed(struct strmap *m, const char *key, size_t len, uint64_t hash, uint32_t value);
+
 #endif
