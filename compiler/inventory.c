@@ -1268,28 +1268,32 @@ bool inventory_parse(struct inventory *inv, struct arena *arena, struct src_file
 	/* An event is acted on only once the next one has been read: a syntax error can end the
 	 * entry before it (a line indented one space too few closes the mapping above it), and that
 	 * entry must not then be reported as missing the fields that the broken line held. */
-	yaml_event_t ev;
+	yaml_event_t events[2]; /* the event being held and the next one, swapped rather than copied */
+	yaml_event_t *ev = &events[0], *next = &events[1];
 	bool have = false;
 	for (;;) {
-		yaml_event_t next;
-		if (!yaml_parser_parse(&p->yaml, &next)) {
-			if (have)
-				yaml_event_delete(&ev);
+		/* One call of handle, so that it is inlined into this loop over millions of events. */
+		bool end = have && ev->type == YAML_STREAM_END_EVENT;
+		bool ok = end || yaml_parser_parse(&p->yaml, next);
+		if (have) {
+			if (ok)
+				handle(p, ev);
+			yaml_event_delete(ev);
+		}
+		if (end)
+			break;
+		if (!ok) {
 			syntax_error(p);
 			break;
 		}
-		if (have) {
-			handle(p, &ev);
-			yaml_event_delete(&ev);
-		}
-		ev = next;
-		have = true;
-		if (p->stop || ev.type == YAML_STREAM_END_EVENT) {
-			if (!p->stop)
-				handle(p, &ev);
-			yaml_event_delete(&ev);
+		if (p->stop) {
+			yaml_event_delete(next);
 			break;
 		}
+		yaml_event_t *held = next;
+		next = ev;
+		ev = held;
+		have = true;
 	}
 	yaml_parser_delete(&p->yaml);
 
