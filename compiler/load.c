@@ -200,10 +200,12 @@ static void follow_include(struct loader *l, size_t from_index, struct ast_item 
 static void load_inventory(struct loader *l, size_t from_index, const struct ast_item *item)
 {
 	char *real;
-	char *path = resolve_reference(l, from_index, &item->u.path, DRP028, "inventory", &real);
-	if (!path)
-		return;
 	struct program *p = l->program;
+	char *path = resolve_reference(l, from_index, &item->u.path, DRP028, "inventory", &real);
+	if (!path) {
+		p->inventory_incomplete = true; /* reported: its VMs are not "unknown" */
+		return;
+	}
 	for (size_t i = 0; i < p->n_inventories; i++) {
 		if (strcmp(l->inventory_paths[i], real) == 0) {
 			free(real); /* named twice: read once */
