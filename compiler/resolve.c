@@ -1101,6 +1101,13 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 	if (!protect)
 		return;
 	bool reverse = plan->mode == AST_MODE_REPROTECT;
+	uint32_t want_source = reverse ? plan->to : plan->from;
+	uint32_t want_peer = reverse ? plan->from : plan->to;
+	struct wrong_way {
+		uint32_t site, peer_site; /* the way the devices replicate */
+		uint32_t first, count;    /* the first such device, and how many */
+	} *wrong = NULL;
+	size_t n_wrong = 0;
 	for (uint32_t i = 0; i < m->n_devices; i++) {
 		if (!plan->covered[i] || plan->from == MODEL_NONE || plan->to == MODEL_NONE)
 			continue;
@@ -1120,28 +1127,45 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 			continue;
 		}
 		/* A reprotect plan reverses replication after a failover: the peer is then the source. */
-		uint32_t want_source = reverse ? plan->to : plan->from;
-		uint32_t want_peer = reverse ? plan->from : plan->to;
-		if (d->site != want_source || d->peer_site != want_peer) {
-			struct diag *e;
-			if (!reverse) {
-				e = error(b, DRP035, protect->at,
-				          "replicated device '%s' replicates from '%s' to '%s', but the plan moves from '%s' to '%s'",
-				          d->name, m->sites[d->site].name, m->sites[d->peer_site].name,
-				          m->sites[plan->from].name, m->sites[plan->to].name);
-			} else {
-				e = error(b, DRP035, protect->at,
-				          "replicated device '%s' replicates from '%s' to '%s', but a reprotect plan from '%s' to '%s' reverses replication from '%s' to '%s'",
-				          d->name, m->sites[d->site].name, m->sites[d->peer_site].name,
-				          m->sites[plan->from].name, m->sites[plan->to].name, m->sites[plan->to].name,
-				          m->sites[plan->from].name);
-				if (d->site == plan->from && d->peer_site == plan->to)
-					diag_hint(e, "a reprotect plan goes the opposite way from the failover it follows: write 'from %s to %s'",
-					          m->sites[plan->to].name, m->sites[plan->from].name);
-			}
-			diag_note(e, d->at, "'%s' is declared here", d->name);
+		if (d->site == want_source && d->peer_site == want_peer)
+			continue;
+		/* Devices that go the wrong way are grouped by the way they go: a plan written in the wrong
+		 * direction is one mistake, whatever the number of its devices. */
+		size_t w = 0;
+		while (w < n_wrong && (wrong[w].site != d->site || wrong[w].peer_site != d->peer_site))
+			w++;
+		if (w == n_wrong) {
+			wrong = xrealloc(wrong, (n_wrong + 1) * sizeof *wrong);
+			wrong[n_wrong++] = (struct wrong_way){d->site, d->peer_site, i, 0};
 		}
+		wrong[w].count++;
 	}
+	for (size_t w = 0; w < n_wrong; w++) {
+		const struct model_device *d = &m->devices[wrong[w].first];
+		struct buf more = BUF_INIT;
+		if (wrong[w].count > 1)
+			buf_printf(&more, " (and %u more device%s of the plan)", wrong[w].count - 1,
+			           wrong[w].count == 2 ? "" : "s");
+		struct diag *e;
+		if (!reverse) {
+			e = error(b, DRP035, protect->at,
+			          "replicated device '%s'%s replicates from '%s' to '%s', but the plan moves from '%s' to '%s'",
+			          d->name, more.len ? more.data : "", m->sites[d->site].name, m->sites[d->peer_site].name,
+			          m->sites[plan->from].name, m->sites[plan->to].name);
+		} else {
+			e = error(b, DRP035, protect->at,
+			          "replicated device '%s'%s replicates from '%s' to '%s', but a reprotect plan from '%s' to '%s' reverses replication from '%s' to '%s'",
+			          d->name, more.len ? more.data : "", m->sites[d->site].name, m->sites[d->peer_site].name,
+			          m->sites[plan->from].name, m->sites[plan->to].name, m->sites[plan->to].name,
+			          m->sites[plan->from].name);
+			if (d->site == plan->from && d->peer_site == plan->to)
+				diag_hint(e, "a reprotect plan goes the opposite way from the failover it follows: write 'from %s to %s'",
+				          m->sites[plan->to].name, m->sites[plan->from].name);
+		}
+		diag_note(e, d->at, "'%s' is declared here", d->name);
+		buf_free(&more);
+	}
+	free(wrong);
 	if (!coverage_known)
 		return;
 	/* A consistency group fails over as one: the plan protects all of it or none. Its uncovered
