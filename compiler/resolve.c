@@ -58,6 +58,9 @@ struct builder {
 	 * indices, which arena_alloc would round up to 16 bytes each. */
 	uint32_t *indices;
 	uint32_t n_indices;
+	/* Per `vm` rule (as in items[AST_VM]): rejected by DRP047, so that it is reported once and
+	 * then ignored entirely, its other clauses adding nothing to that mistake. */
+	bool *rule_rejected;
 };
 
 /* Growing arrays in the model's arena: the capacity is counted beforehand, so appends never move. */
@@ -511,18 +514,6 @@ static uint64_t prefetch_vm(const struct model *m, const struct inv_vm *iv)
 	return hash;
 }
 
-/* A `vm` rule that declares disks or a host for a pattern, or a host without disks (DRP047): it is
- * reported once, then ignored entirely, so that its other clauses add nothing to that mistake. */
-static bool vm_rule_rejected(const struct ast_item *it)
-{
-	bool on = false, host = false;
-	for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
-		on |= c->kind == AST_VM_ON;
-		host |= c->kind == AST_VM_HOST;
-	}
-	return (on || host) && (!on || glob_is_pattern(it->name.text, it->name.len));
-}
-
 static void build_vms(struct builder *b)
 {
 	struct model *m = b->m;
@@ -556,8 +547,9 @@ static void build_vms(struct builder *b)
 			finish_vm(b, vm);
 		}
 	}
-	/* VMs declared in the plan: a rule with `on`, for a literal name (vm_rule_rejected says which
-	 * rules cannot declare a VM; they are reported here). */
+	/* VMs declared in the plan: a rule with `on`, for a literal name. A rule that declares disks or
+	 * a host for a pattern, or a host without disks, is rejected (DRP047). */
+	b->rule_rejected = xcalloc(b->n_items[AST_VM] + 1, sizeof *b->rule_rejected);
 	for (uint32_t k = 0; k < b->n_items[AST_VM]; k++) {
 		const struct ast_item *it = b->items[AST_VM][k];
 		const struct ast_vm_clause *on = NULL, *host = NULL;
@@ -577,11 +569,13 @@ static void build_vms(struct builder *b)
 			                       "'%s' declares a VM's %s, but '%s' is a pattern", on ? "on" : "host",
 			                       on ? "disks" : "host", it->name.text);
 			diag_hint(e, "declare each VM by its own name, or list the VMs in the inventory");
+			b->rule_rejected[k] = true;
 			continue;
 		}
 		if (!on) {
 			struct diag *e = error(b, DRP047, host->at, "VM '%s' is given a host but no disks", it->name.text);
 			diag_hint(e, "declare its disks with 'on DEVICE...', or list it in the inventory");
+			b->rule_rejected[k] = true;
 			continue;
 		}
 		struct model_vm *vm =
@@ -783,7 +777,7 @@ static void apply_rules(struct builder *b)
 	struct model *m = b->m;
 	for (uint32_t k = 0; k < b->n_items[AST_VM]; k++) {
 		const struct ast_item *it = b->items[AST_VM][k];
-		if (vm_rule_rejected(it))
+		if (b->rule_rejected[k])
 			continue;
 		for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
 			if (c->kind == AST_VM_PRIORITY) {
@@ -799,7 +793,7 @@ static void apply_rules(struct builder *b)
 		match_patterns(b);
 	for (uint32_t k = 0; k < b->n_items[AST_VM]; k++) {
 		const struct ast_item *it = b->items[AST_VM][k];
-		if (vm_rule_rejected(it))
+		if (b->rule_rejected[k])
 			continue;
 		for (const struct ast_vm_clause *c = it->u.vm; c; c = c->next) {
 			if (c->kind == AST_VM_PRIORITY) {
@@ -1472,6 +1466,7 @@ struct model *model_build(const struct program *program, struct diag_list *diags
 		free(b.patterns[i].vms);
 	free(b.patterns);
 	free(b.trie);
+	free(b.rule_rejected);
 	strmap_free(&b.pattern_names);
 	return m;
 }
