@@ -155,6 +155,9 @@ START_TEST(test_names_and_strings)
 	       "vm db-01 after \"step\" \"my vm\" on \"\xc3\xa9t\xc3\xa9\"\n");
 	ck_fmt("plan p { step prompt \"tab\\there \\\"q\\\" \\\\ \\u{1F600} \\u{7}\" }\n",
 	       "plan p {\n  step prompt \"tab\\there \\\"q\\\" \\\\ \xf0\x9f\x98\x80 \\u{7}\"\n}\n");
+	/* Characters that change how text displays without being seen stay escaped, raw or not. */
+	ck_fmt("plan p { step run \"a\xe2\x80\xae" "b\\u{2066}c\xc2\x85" "d\" }\n",
+	       "plan p {\n  step run \"a\\u{202E}b\\u{2066}c\\u{85}d\"\n}\n");
 }
 END_TEST
 
