@@ -5,7 +5,10 @@
 
 #include <stdbool.h>
 
+#include "../compiler/dag.h"
 #include "../compiler/diag.h"
+#include "../compiler/load.h"
+#include "../compiler/model.h"
 #include "../compiler/source.h"
 
 /* Exit codes (docs/commands.md). */
@@ -18,6 +21,10 @@ enum {
 
 int cmd_check(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Options every command that reports diagnostics takes. */
 struct cli_report {
@@ -37,5 +44,29 @@ void cli_print_diags(struct diag_list *diags, struct src_set *sources, const str
 
 /* "drplan COMMAND: message" and a pointer to --help, on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A DAG to show or run, with everything it was made from. cli_plan_load fills it from either a
+ * plan file (compiling it: load, validate, lower, verify) or a compiled plan (reading it back). */
+struct cli_plan {
+	struct src_set sources;
+	struct diag_list diags;
+	struct program program;
+	struct model *model;           /* NULL when read from a compiled plan */
+	struct dag dag;
+	bool compiled;                 /* read from a compiled plan */
+};
+
+struct cli_plan_options {
+	const char *root;              /* --root, or NULL */
+	const char *plan;              /* --plan NAME: which plan of the file, or NULL for its only one */
+	const char *latency;           /* --latency FILE: a latency profile, or NULL */
+};
+
+/* Loads PATH into p (compiled plans are recognised by their first line) and applies --latency.
+ * Diagnostics (notes and warnings too) are collected in p->diags: the caller adds its own and prints
+ * them all with cli_print_diags. Returns EXIT_OK, EXIT_INVALID (the plan or the compiled plan is
+ * wrong) or EXIT_USAGE (unreadable, or no such plan). Call cli_plan_free in every case. */
+int cli_plan_load(struct cli_plan *p, const char *path, const struct cli_plan_options *options);
+void cli_plan_free(struct cli_plan *p);
 
 #endif

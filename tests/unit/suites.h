@@ -13,5 +13,6 @@ Suite *parser_suite(void);   /* test_parser.c: trees, recovery, includes */
 Suite *fmt_suite(void);      /* test_fmt.c: idempotence and tree equality over every plan */
 Suite *inventory_suite(void); /* test_inventory.c: the inventory YAML reader */
 Suite *sarif_suite(void);     /* test_sarif.c: SARIF of a real plan, walked with json.h */
+Suite *lower_suite(void);     /* test_lower.c: plans lowered to DAGs, edge by edge */
 
 #endif

@@ -1,0 +1,285 @@
+/* test_lower.c: lowering small plans to DAGs, compared operation by operation and edge by edge with
+ * what docs/language.md section 7 says they must be; determinism under reordered declarations. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../compiler/dag.h"
+#include "../../compiler/load.h"
+#include "../../compiler/lower.h"
+#include "../../compiler/model.h"
+#include "suites.h"
+
+struct lowered {
+	struct src_set sources;
+	struct diag_list diags;
+	struct program program;
+	struct model *model;
+	struct dag dag;
+};
+
+/* Writes `text` to a temporary file and compiles its only plan. */
+static void lower_text(struct lowered *l, const char *text)
+{
+	char path[] = "/tmp/drplan-lower-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	src_set_init(&l->sources);
+	diag_list_init(&l->diags);
+	program_init(&l->program);
+	dag_init(&l->dag);
+	struct load_options options = {"/tmp"};
+	ck_assert(program_load(&l->program, &l->sources, &l->diags, path, &options));
+	unlink(path);
+	l->model = model_build(&l->program, &l->diags);
+	if (l->diags.errors) {
+		struct buf out = BUF_INIT;
+		diag_render(&out, &l->diags, &l->sources, DIAG_FORMAT_TEXT, false);
+		ck_abort_msg("the test plan is invalid:\n%s", out.data);
+	}
+	ck_assert_uint_eq(l->model->n_plans, 1);
+	lower_plan(l->model, 0, &l->sources, &l->dag, &l->diags);
+}
+
+static void lowered_free(struct lowered *l)
+{
+	dag_free(&l->dag);
+	model_free(l->model);
+	program_free(&l->program);
+	diag_list_free(&l->diags);
+	src_set_free(&l->sources);
+}
+
+/* The DAG as text: workgroups, then one line per operation with its predecessors and why. */
+static char *dump(const struct dag *d)
+{
+	struct buf out = BUF_INIT;
+	for (uint32_t w = 0; w < d->n_workgroups; w++) {
+		const struct dag_workgroup *wg = &d->workgroups[w];
+		buf_printf(&out, "w%u p%d %s [", w + 1, wg->priority, wg->live ? "live" : "storage");
+		for (uint32_t k = 0; k < wg->n_devices; k++)
+			buf_printf(&out, "%s%s", k ? " " : "", d->devices[wg->devices[k]].name);
+		buf_puts(&out, "]:");
+		for (uint32_t v = 0; v < wg->n_vms; v++)
+			buf_printf(&out, " %s", d->vms[wg->first_vm + v].name);
+		buf_putc(&out, '\n');
+	}
+	for (uint32_t i = 0; i < d->n_ops; i++) {
+		dag_op_id(d, i, &out);
+		if (d->ops[i].flags & DAG_BEST_EFFORT)
+			buf_puts(&out, " (best-effort)");
+		const struct dag_op *op = &d->ops[i];
+		for (uint32_t e = op->first_pred; e < op->first_pred + op->n_preds; e++) {
+			buf_puts(&out, e == op->first_pred ? " <- " : ", ");
+			dag_op_id(d, d->edges[e].from, &out);
+			buf_printf(&out, " (%s)", dag_edge_kind_names[d->edges[e].kind]);
+		}
+		buf_putc(&out, '\n');
+	}
+	return buf_detach(&out);
+}
+
+#define WORLD                                                                                   \
+	"site east { adapter sim }\n"                                                               \
+	"site west { adapter sim }\n"                                                               \
+	"device lun-1 at east replicated to lun-1p at west consistency cg-a\n"                      \
+	"device lun-2 at east replicated to lun-2p at west consistency cg-a\n"                      \
+	"device lun-3 at east replicated to lun-3p at west\n"                                       \
+	"device metro-1 stretched between east and west prefer east\n"                              \
+	"protection p { devices lun-1 lun-2 lun-3 metro-1 }\n"
+
+#define VMS                                                                                     \
+	"vm db-02 priority 1 on lun-1 lun-2\n"                                                      \
+	"vm db-01 priority 1 on lun-2 lun-1\n"                                                      \
+	"vm app-01 priority 2 after db-01 on lun-3\n"                                               \
+	"vm web-01 priority 2 on metro-1\n"
+
+#define PLANNED                                                                                 \
+	"plan move {\n"                                                                             \
+	"  from east to west\n"                                                                     \
+	"  mode planned\n"                                                                          \
+	"  protect p\n"                                                                             \
+	"  workgroup 2\n"                                                                           \
+	"  step sync storage\n"                                                                     \
+	"  step shutdown vms at east\n"                                                             \
+	"  step failover storage\n"                                                                 \
+	"  step migrate live\n"                                                                     \
+	"  step register vms\n"                                                                     \
+	"  step power-on vms by priority\n"                                                         \
+	"  step prompt \"ok?\"\n"                                                                   \
+	"  step run \"check.sh\" per workgroup\n"                                                   \
+	"}\n"
+
+static const char planned_dag[] =
+	"w1 p1 storage [lun-1 lun-2]: db-01 db-02\n"
+	"w2 p2 storage [lun-3]: app-01\n"
+	"w3 p2 live [metro-1]: web-01\n"
+	"s1.sync.lun-1\n"
+	"s1.sync.lun-2\n"
+	"s1.sync.lun-3\n"
+	"s2.shutdown.w1\n"
+	"s2.shutdown.w2\n"
+	"s3.failover.cg-a <- s1.sync.lun-1 (sync), s1.sync.lun-2 (sync), s2.shutdown.w1 (shutdown)\n"
+	"s3.failover.lun-3 <- s1.sync.lun-3 (sync), s2.shutdown.w2 (shutdown)\n"
+	"s4.prefer.metro-1\n"
+	"s5.migrate.w3 <- s4.prefer.metro-1 (prefer)\n"
+	"s6.register.w1 <- s2.shutdown.w1 (step), s3.failover.cg-a (storage)\n"
+	"s6.register.w2 <- s2.shutdown.w2 (step), s3.failover.lun-3 (storage)\n"
+	"s7.power-on.w1 <- s6.register.w1 (step)\n"
+	"s7.gate.p2 <- s7.power-on.w1 (priority)\n"
+	"s7.power-on.w2 <- s6.register.w2 (step), s7.power-on.w1 (after), s7.gate.p2 (priority)\n"
+	"s8.prompt <- s5.migrate.w3 (barrier), s7.power-on.w2 (barrier)\n"
+	"s9.run.w1 <- s8.prompt (barrier)\n"
+	"s9.run.w2 <- s8.prompt (barrier)\n"
+	"s9.run.w3 <- s8.prompt (barrier)\n";
+
+START_TEST(test_planned)
+{
+	struct lowered l;
+	lower_text(&l, WORLD VMS PLANNED);
+	char *text = dump(&l.dag);
+	ck_assert_str_eq(text, planned_dag);
+	/* The inserted prefer step: flagged, at the recovery site, and announced in a note. */
+	ck_assert_uint_eq(l.dag.n_steps, 9);
+	ck_assert(l.dag.steps[3].inserted);
+	ck_assert_uint_eq(l.dag.steps[3].kind, AST_STEP_PREFER);
+	ck_assert_str_eq(l.dag.sites[l.dag.steps[3].site].name, "west");
+	ck_assert_uint_eq(l.diags.len, 1);
+	ck_assert_uint_eq(l.diags.items[0]->rule, DRP048);
+	ck_assert_ptr_nonnull(strstr(l.diags.items[0]->message, "inserted 'step prefer west'"));
+	ck_assert_uint_eq(l.dag.steps[1].line, 18); /* shutdown: the plan starts on line 12 */
+	ck_assert_uint_eq(l.dag.workgroup_size, 2);
+	free(text);
+	lowered_free(&l);
+}
+END_TEST
+
+/* Declarations in another order (devices, VMs, the protection group's list) give the same DAG. */
+START_TEST(test_reordered_declarations)
+{
+	struct lowered a, b;
+	lower_text(&a, WORLD VMS PLANNED);
+	lower_text(&b, "site west { adapter sim }\n"
+	               "site east { adapter sim }\n"
+	               "vm web-01 priority 2 on metro-1\n"
+	               "device metro-1 stretched between east and west prefer east\n"
+	               "device lun-3 at east replicated to lun-3p at west\n"
+	               "vm app-01 priority 2 after db-01 on lun-3\n"
+	               "device lun-2 at east replicated to lun-2p at west consistency cg-a\n"
+	               "device lun-1 at east replicated to lun-1p at west consistency cg-a\n"
+	               "vm db-01 priority 1 on lun-1 lun-2\n"
+	               "vm db-02 priority 1 on lun-2 lun-1\n"
+	               "protection p { devices metro-1 lun-3 lun-2 lun-1 }\n" PLANNED);
+	char *x = dump(&a.dag), *y = dump(&b.dag);
+	ck_assert_str_eq(x, y);
+	free(x);
+	free(y);
+	lowered_free(&a);
+	lowered_free(&b);
+}
+END_TEST
+
+/* A VM that waits for another of its own priority and devices goes into a later workgroup. */
+START_TEST(test_after_within_priority)
+{
+	struct lowered l;
+	lower_text(&l, WORLD "vm auth-01 priority 1 on lun-3\n"
+	                     "vm app-01 priority 1 after auth-01 on lun-3\n"
+	                     "vm app-02 priority 1 on lun-3\n"
+	                     "plan p1 {\n  from east to west\n  mode planned\n  protect p\n"
+	                     "  step sync storage\n  step shutdown vms\n  step failover storage\n"
+	                     "  step register vms\n  step power-on vms by priority\n}\n");
+	char *text = dump(&l.dag);
+	ck_assert_ptr_nonnull(strstr(text, "w1 p1 storage [lun-3]: app-02 auth-01\n"
+	                                   "w2 p1 storage [lun-3]: app-01\n"));
+	ck_assert_ptr_nonnull(strstr(text, "s5.power-on.w2 <- s4.register.w2 (step), s5.power-on.w1 (after)\n"));
+	free(text);
+	lowered_free(&l);
+}
+END_TEST
+
+/* Test mode: snapshots instead of failovers, nothing at the protected site. Disaster mode: the
+ * protected site's operations are best-effort. */
+START_TEST(test_modes)
+{
+	struct lowered t;
+	lower_text(&t, WORLD "vm db-01 priority 1 on lun-3\n"
+	                     "plan t {\n  from east to west\n  mode test\n  protect p\n"
+	                     "  step failover storage\n  step register vms\n  step power-on vms\n  step wait 2m\n}\n");
+	char *text = dump(&t.dag);
+	ck_assert_str_eq(text, "w1 p1 storage [lun-3]: db-01\n"
+	                       "s1.snapshot.cg-a\n"
+	                       "s1.snapshot.lun-3\n"
+	                       "s2.register.w1 <- s1.snapshot.lun-3 (storage)\n"
+	                       "s3.power-on.w1 <- s2.register.w1 (step)\n"
+	                       "s4.wait <- s1.snapshot.cg-a (barrier), s3.power-on.w1 (barrier)\n");
+	ck_assert_int_eq(t.dag.steps[3].wait_ms, 120000);
+	free(text);
+	lowered_free(&t);
+
+	struct lowered d;
+	lower_text(&d, WORLD "vm db-01 priority 1 on lun-3\n"
+	                     "plan d {\n  from east to west\n  mode disaster\n  protect p\n"
+	                     "  step sync storage\n  step shutdown vms\n  step failover storage\n"
+	                     "  step register vms\n  step power-on vms\n}\n");
+	text = dump(&d.dag);
+	ck_assert_ptr_nonnull(strstr(text, "s1.sync.lun-3 (best-effort)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "s2.shutdown.w1 (best-effort)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "s3.failover.lun-3 <- s1.sync.lun-3 (sync), s2.shutdown.w1 (shutdown)\n"));
+	free(text);
+	lowered_free(&d);
+}
+END_TEST
+
+/* Workgroups are cut at the plan's size, and priorities chain through one gate each. */
+START_TEST(test_workgroup_size_and_gates)
+{
+	struct lowered l;
+	lower_text(&l, WORLD "vm a-0? priority 1\n"
+	                     "vm b-0? priority 2\n"
+	                     "vm c-0? priority 3\n"
+	                     "vm a-01 on lun-3\nvm a-02 on lun-3\nvm a-03 on lun-3\n"
+	                     "vm b-01 on lun-3\nvm c-01 on lun-3\nvm c-02 on lun-1 lun-2\n"
+	                     "plan p1 {\n  from east to west\n  mode disaster\n  protect p\n  workgroup 2\n"
+	                     "  step failover storage\n  step register vms\n  step power-on vms by priority\n}\n");
+	char *text = dump(&l.dag);
+	ck_assert_str_eq(text, "w1 p1 storage [lun-3]: a-01 a-02\n"
+	                       "w2 p1 storage [lun-3]: a-03\n"
+	                       "w3 p2 storage [lun-3]: b-01\n"
+	                       "w4 p3 storage [lun-1 lun-2]: c-02\n"
+	                       "w5 p3 storage [lun-3]: c-01\n"
+	                       "s1.failover.cg-a\n"
+	                       "s1.failover.lun-3\n"
+	                       "s2.register.w1 <- s1.failover.lun-3 (storage)\n"
+	                       "s2.register.w2 <- s1.failover.lun-3 (storage)\n"
+	                       "s2.register.w3 <- s1.failover.lun-3 (storage)\n"
+	                       "s2.register.w4 <- s1.failover.cg-a (storage)\n"
+	                       "s2.register.w5 <- s1.failover.lun-3 (storage)\n"
+	                       "s3.power-on.w1 <- s2.register.w1 (step)\n"
+	                       "s3.power-on.w2 <- s2.register.w2 (step)\n"
+	                       "s3.gate.p2 <- s3.power-on.w1 (priority), s3.power-on.w2 (priority)\n"
+	                       "s3.power-on.w3 <- s2.register.w3 (step), s3.gate.p2 (priority)\n"
+	                       "s3.gate.p3 <- s3.power-on.w3 (priority)\n"
+	                       "s3.power-on.w4 <- s2.register.w4 (step), s3.gate.p3 (priority)\n"
+	                       "s3.power-on.w5 <- s2.register.w5 (step), s3.gate.p3 (priority)\n");
+	free(text);
+	lowered_free(&l);
+}
+END_TEST
+
+Suite *lower_suite(void)
+{
+	Suite *s = suite_create("lower");
+	TCase *tc = tcase_create("lower");
+	tcase_add_test(tc, test_planned);
+	tcase_add_test(tc, test_reordered_declarations);
+	tcase_add_test(tc, test_after_within_priority);
+	tcase_add_test(tc, test_modes);
+	tcase_add_test(tc, test_workgroup_size_and_gates);
+	suite_add_tcase(s, tc);
+	return s;
+}
