@@ -15,6 +15,10 @@ static const struct command {
 } commands[] = {
 	{"check", cmd_check, "validate plans and report every problem"},
 	{"fmt", cmd_fmt, "print, check or rewrite plans in canonical form"},
+	{"compile", cmd_compile, "compile a plan into its verified DAG of operations"},
+	{"plan", cmd_plan, "show a plan's steps, workgroups, critical path and predicted RTO"},
+	{"graph", cmd_graph, "write a plan's DAG as a Graphviz DOT graph"},
+	{"diff", cmd_diff, "show what changed between two plans or compiled plans"},
 };
 
 static void usage(FILE *out)

@@ -9,6 +9,7 @@
 
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
+#include "../lib/digest.h"
 #include "parse.h"
 
 struct loader {
@@ -281,4 +282,38 @@ out:
 	free(l.stack);
 	free(l.root);
 	return ok;
+}
+
+/* Each part is framed by its length, so that moving bytes from one file to the next changes the
+ * digest. */
+static void digest_part(struct digest *g, const void *data, size_t len)
+{
+	unsigned char n[8]; /* little-endian, so that the digest is the same on every machine */
+	for (int k = 0; k < 8; k++)
+		n[k] = (unsigned char)((uint64_t)len >> (8 * k));
+	digest_update(g, n, sizeof n);
+	digest_update(g, data, len);
+}
+
+void program_digest(const struct program *p, char plan[65], char inventory[65])
+{
+	struct digest whole, inventories;
+	digest_init(&whole);
+	digest_init(&inventories);
+	struct buf dump = BUF_INIT;
+	for (size_t i = 0; i < p->n_files; i++) {
+		buf_clear(&dump);
+		ast_dump(&dump, p->files[i]);
+		digest_part(&whole, dump.data ? dump.data : "", dump.len);
+	}
+	buf_free(&dump);
+	for (size_t i = 0; i < p->n_inventories; i++) {
+		const struct src_file *src = p->inventories[i]->src;
+		if (!src)
+			continue;
+		digest_part(&whole, src->text, src->len);
+		digest_part(&inventories, src->text, src->len);
+	}
+	digest_hex(&whole, plan);
+	digest_hex(&inventories, inventory);
 }

@@ -40,4 +40,9 @@ bool program_load(struct program *p, struct src_set *sources, struct diag_list *
  * before them, to avoid that cascade. */
 bool program_incomplete(const struct program *p);
 
+/* The program's digests, as 64 hex digits: `plan` is the SHA-256 of every plan file's canonical
+ * form (ast_dump: comments and layout do not count; files in load order) and of every inventory's
+ * bytes; `inventory` of the inventories' bytes alone. */
+void program_digest(const struct program *p, char plan[65], char inventory[65]);
+
 #endif

@@ -14,5 +14,9 @@ Suite *fmt_suite(void);      /* test_fmt.c: idempotence and tree equality over e
 Suite *inventory_suite(void); /* test_inventory.c: the inventory YAML reader */
 Suite *sarif_suite(void);     /* test_sarif.c: SARIF of a real plan, walked with json.h */
 Suite *lower_suite(void);     /* test_lower.c: plans lowered to DAGs, edge by edge */
+Suite *estimate_suite(void);  /* test_estimate.c: limits, the RTO estimate, latency profiles */
+Suite *views_suite(void);     /* test_views.c: DOT graphs and plan diffs of hand-built DAGs */
+Suite *verify_suite(void);    /* test_verify.c: the DAG verifier, on hand-built DAGs good and broken */
+Suite *compiled_suite(void);  /* test_compiled.c: SHA-256, the compiled plan's writer and reader */
 
 #endif
