@@ -1,0 +1,165 @@
+/* dispatch.c: the dispatcher of ready operations under the plan's limits (dispatch.h). A counter
+ * that frees a slot offers only its best waiter back, and offers the next one only while it still
+ * has room; so the candidates come out of the queue in exactly the order a scan of every ready
+ * operation would try them, without rescanning operations that cannot start. */
+#include "dispatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/alloc.h"
+
+static bool heap_before(const int64_t *key, uint32_t a, uint32_t b)
+{
+	return key[a] < key[b] || (key[a] == key[b] && a < b);
+}
+
+void dispatch_heap_push(struct dispatch_heap *h, const int64_t *key, uint32_t x)
+{
+	if (h->len == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 16;
+		h->v = xrealloc(h->v, (size_t)h->cap * sizeof *h->v);
+	}
+	uint32_t i = h->len++;
+	while (i > 0 && heap_before(key, x, h->v[(i - 1) / 2])) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = x;
+}
+
+uint32_t dispatch_heap_pop(struct dispatch_heap *h, const int64_t *key)
+{
+	uint32_t top = h->v[0], x = h->v[--h->len], i = 0;
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= h->len)
+			break;
+		if (c + 1 < h->len && heap_before(key, h->v[c + 1], h->v[c]))
+			c++;
+		if (!heap_before(key, h->v[c], x))
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->len > 0)
+		h->v[i] = x;
+	return top;
+}
+
+void dispatch_init(struct dispatch *s, const struct dag *d, const int64_t *prio)
+{
+	memset(s, 0, sizeof *s);
+	s->limits = limits_new(d);
+	s->prio = prio;
+	s->n_counters = limits_n_counters(s->limits);
+	size_t sz = (size_t)d->n_ops + 1, cz = (size_t)s->n_counters + 1;
+	s->origin = xmalloc(sz * sizeof *s->origin);
+	memset(s->origin, 0xff, sz * sizeof *s->origin);
+	s->waiters = xcalloc(cz, sizeof *s->waiters);
+	s->offered = xcalloc(cz, sizeof *s->offered);
+	s->freed = xcalloc(cz, sizeof *s->freed);
+	s->freed_list = xmalloc(cz * sizeof *s->freed_list);
+	s->last_release = xmalloc(cz * sizeof *s->last_release);
+	memset(s->last_release, 0xff, cz * sizeof *s->last_release);
+}
+
+void dispatch_free(struct dispatch *s)
+{
+	for (uint32_t c = 0; c < s->n_counters; c++)
+		free(s->waiters[c].v);
+	free(s->waiters);
+	free(s->offered);
+	free(s->freed);
+	free(s->freed_list);
+	free(s->last_release);
+	free(s->origin);
+	free(s->cand.v);
+	limits_free(s->limits);
+	memset(s, 0, sizeof *s);
+}
+
+struct limits *dispatch_take_limits(struct dispatch *s)
+{
+	struct limits *l = s->limits;
+	s->limits = NULL;
+	return l;
+}
+
+void dispatch_ready(struct dispatch *s, uint32_t op)
+{
+	dispatch_heap_push(&s->cand, s->prio, op);
+}
+
+/* Offers counter c's best waiter if c has room and none is offered yet. */
+static void offer(struct dispatch *s, uint32_t c)
+{
+	if (s->offered[c] || s->waiters[c].len == 0 || !limits_has_room(limits_counter(s->limits, c)))
+		return;
+	uint32_t op = dispatch_heap_pop(&s->waiters[c], s->prio);
+	s->origin[op] = c;
+	s->offered[c] = true;
+	dispatch_heap_push(&s->cand, s->prio, op);
+}
+
+uint32_t dispatch_next(struct dispatch *s, uint32_t *via)
+{
+	for (uint32_t i = 0; i < s->n_freed; i++) {
+		s->freed[s->freed_list[i]] = false;
+		offer(s, s->freed_list[i]);
+	}
+	s->n_freed = 0;
+	while (s->cand.len > 0) {
+		uint32_t op = dispatch_heap_pop(&s->cand, s->prio);
+		uint32_t from = s->origin[op];
+		s->origin[op] = LIMITS_NONE;
+		if (from != LIMITS_NONE)
+			s->offered[from] = false;
+		uint32_t full = limits_try(s->limits, op);
+		if (full != LIMITS_NONE)
+			dispatch_heap_push(&s->waiters[full], s->prio, op);
+		if (from != LIMITS_NONE)
+			offer(s, from);
+		if (full == LIMITS_NONE) {
+			*via = from;
+			return op;
+		}
+	}
+	return DAG_NONE;
+}
+
+void dispatch_release(struct dispatch *s, uint32_t op)
+{
+	limits_release(s->limits, op);
+	uint32_t n;
+	const uint32_t *cs = limits_op_counters(s->limits, op, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		s->last_release[cs[i]] = op;
+		if (!s->freed[cs[i]] && s->waiters[cs[i]].len > 0) {
+			s->freed[cs[i]] = true;
+			s->freed_list[s->n_freed++] = cs[i];
+		}
+	}
+}
+
+int64_t dispatch_priorities(const struct dag *d, const struct dag_succ *succ, const int64_t *dur,
+                            int64_t *bottom_ms, int64_t *prio)
+{
+	uint32_t *order = xmalloc(((size_t)d->n_ops + 1) * sizeof *order);
+	uint32_t n_order = dag_topo_order(d, order);
+	int64_t longest = 0;
+	for (uint32_t k = n_order; k-- > 0;) {
+		uint32_t i = order[k];
+		int64_t best = 0;
+		for (uint32_t j = succ->first[i]; j < succ->first[i + 1]; j++)
+			if (bottom_ms[succ->succ[j]] > best)
+				best = bottom_ms[succ->succ[j]];
+		bottom_ms[i] = dur[i] + best;
+		if (bottom_ms[i] > longest)
+			longest = bottom_ms[i];
+	}
+	free(order);
+	for (uint32_t i = 0; i < d->n_ops; i++)
+		prio[i] = -bottom_ms[i];
+	return longest;
+}

@@ -1,0 +1,56 @@
+/* dispatch.h: which ready operations may start now. Ready operations wait in a priority queue
+ * (longest duration-weighted path to the end first, then smallest index: the critical-path rule);
+ * one that a full limit counter refuses is parked on that counter's own queue until the counter
+ * frees a slot. The estimate (estimate.c) and the runtime's scheduler use this one dispatcher, so
+ * that `drplan plan` predicts exactly the order `drplan run` follows. */
+#ifndef DRP_DISPATCH_H
+#define DRP_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dag.h"
+#include "limits.h"
+
+/* A binary min-heap of operations by (key[op], op). */
+struct dispatch_heap {
+	uint32_t *v;
+	uint32_t len, cap;
+};
+void dispatch_heap_push(struct dispatch_heap *h, const int64_t *key, uint32_t op);
+uint32_t dispatch_heap_pop(struct dispatch_heap *h, const int64_t *key);
+
+struct dispatch {
+	struct limits *limits;         /* owned */
+	const int64_t *prio;           /* per op: smaller starts first (the caller's array) */
+	struct dispatch_heap cand;     /* operations that may be able to start now */
+	struct dispatch_heap *waiters; /* per counter: operations it refused */
+	bool *offered;                 /* per counter: its best waiter is in `cand` */
+	bool *freed;                   /* per counter: in freed_list */
+	uint32_t *freed_list, n_freed;
+	uint32_t *origin;              /* per op: the counter that offered it, while in `cand` */
+	uint32_t *last_release;        /* per counter: the operation that last freed a slot */
+	uint32_t n_counters;
+};
+
+/* prio: per operation, smaller first; it must outlive the dispatcher. */
+void dispatch_init(struct dispatch *s, const struct dag *d, const int64_t *prio);
+void dispatch_free(struct dispatch *s);
+/* Hands the limits over to the caller (to name counters after the dispatcher is freed). */
+struct limits *dispatch_take_limits(struct dispatch *s);
+/* op's predecessors are done: it may start once the limits admit it. */
+void dispatch_ready(struct dispatch *s, uint32_t op);
+/* The best operation that may start now, already counted against its limits, or DAG_NONE. *via is
+ * the counter it had been waiting for (LIMITS_NONE if none refused it). Call it until DAG_NONE
+ * after readying or releasing operations. */
+uint32_t dispatch_next(struct dispatch *s, uint32_t *via);
+/* op has finished (or will never run again after being admitted): its slots are free. */
+void dispatch_release(struct dispatch *s, uint32_t op);
+
+/* Priorities for dispatch: bottom_ms[i] = dur[i] + the longest bottom_ms of i's successors, and
+ * prio[i] = -bottom_ms[i]. Returns the longest path (the largest bottom_ms). A cycle's operations
+ * keep what they have (0). */
+int64_t dispatch_priorities(const struct dag *d, const struct dag_succ *succ, const int64_t *dur,
+                            int64_t *bottom_ms, int64_t *prio);
+
+#endif
