@@ -1,8 +1,12 @@
 /* compile.c: `drplan compile FILE [-o OUT]`, and cli_plan_load, which every command that shows or
  * runs a DAG uses to get one from a plan file (compiling it) or from a compiled plan (reading it). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../compiler/compiled.h"
 #include "../compiler/latency.h"
@@ -10,6 +14,34 @@
 #include "../compiler/verify.h"
 #include "../lib/fsutil.h"
 #include "cli.h"
+
+/* DRPLAN_TIMING=1 prints how long each phase took, on standard error (for bench/). */
+static void phase(const char *name)
+{
+	static int enabled = -1;
+	static struct timespec last;
+	if (enabled < 0) {
+		const char *v = getenv("DRPLAN_TIMING");
+		enabled = v && *v && strcmp(v, "0") != 0;
+		clock_gettime(CLOCK_MONOTONIC, &last);
+	}
+	if (!enabled || !name)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* With the peak resident size so far (VmHWM), to see which phase sets the peak. */
+	long peak_kb = -1;
+	FILE *status = fopen("/proc/self/status", "r");
+	char line[128];
+	while (status && fgets(line, sizeof line, status))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			peak_kb = strtol(line + 6, NULL, 10);
+	if (status)
+		fclose(status);
+	fprintf(stderr, "drplan: timing: %-8s %8.3f s, peak RSS %ld KB\n", name,
+	        (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9, peak_kb);
+	last = now;
+}
 
 /* Compiled plans are recognised by their first bytes, so no command needs a flag to say which. */
 static bool looks_compiled(const char *path)
@@ -62,19 +94,26 @@ static uint32_t choose_plan(struct cli_plan *p, const char *path, const char *na
 static int compile_source(struct cli_plan *p, const char *path, const struct cli_plan_options *options)
 {
 	struct load_options load = {options->root};
+	phase(NULL);
 	if (!program_load(&p->program, &p->sources, &p->diags, path, &load))
 		return EXIT_USAGE;
+	phase("load");
 	if (program_incomplete(&p->program) || p->diags.errors)
 		return EXIT_INVALID;
 	p->model = model_build(&p->program, &p->diags);
+	phase("validate");
 	if (p->diags.errors)
 		return EXIT_INVALID;
 	uint32_t plan = choose_plan(p, path, options->plan);
 	if (plan == DAG_NONE)
 		return EXIT_USAGE;
 	lower_plan(p->model, plan, &p->sources, &p->dag, &p->diags);
+	phase("lower");
 	program_digest(&p->program, p->dag.plan_digest, p->dag.inventory_digest);
-	return verify_dag(&p->dag, p->model, plan, &p->diags) ? EXIT_OK : EXIT_INVALID;
+	phase("digest");
+	bool verified = verify_dag(&p->dag, p->model, plan, &p->diags);
+	phase("verify");
+	return verified ? EXIT_OK : EXIT_INVALID;
 }
 
 int cli_plan_load(struct cli_plan *p, const char *path, const struct cli_plan_options *options)
@@ -104,6 +143,65 @@ void cli_plan_free(struct cli_plan *p)
 	program_free(&p->program);
 	diag_list_free(&p->diags);
 	src_set_free(&p->sources);
+}
+
+/* The output file, written through a buffer straight into the temporary file that replaces OUT:
+ * a million-VM plan is never held in memory as text. */
+struct file_sink {
+	struct fs_atomic file;
+	struct buf pending;
+	char err[256];
+};
+
+static bool file_flush(struct file_sink *f)
+{
+	bool ok = fs_atomic_write(&f->file, f->pending.data, f->pending.len, f->err, sizeof f->err);
+	buf_clear(&f->pending);
+	return ok;
+}
+
+static bool file_put(void *ctx, const void *data, size_t len)
+{
+	struct file_sink *f = ctx;
+	buf_append(&f->pending, data, len);
+	return f->pending.len < ((size_t)1 << 20) || file_flush(f);
+}
+
+static int write_file(const struct dag *d, const char *output)
+{
+	struct file_sink f = {.pending = BUF_INIT};
+	if (!fs_atomic_open(&f.file, output, f.err, sizeof f.err)) {
+		fprintf(stderr, "drplan compile: cannot write '%s': %s\n", output, f.err);
+		return EXIT_USAGE;
+	}
+	char seal[65];
+	size_t at;
+	bool ok = compiled_emit(d, file_put, &f, seal, &at) && file_flush(&f);
+	phase("emit");
+	if (ok && pwrite(f.file.fd, seal, 64, (off_t)at) != 64) {
+		snprintf(f.err, sizeof f.err, "cannot write %s: %s", f.file.tmp, strerror(errno));
+		ok = false;
+	}
+	ok = ok && fs_atomic_commit(&f.file, f.err, sizeof f.err);
+	buf_free(&f.pending);
+	if (ok)
+		return EXIT_OK;
+	fs_atomic_abort(&f.file);
+	fprintf(stderr, "drplan compile: cannot write '%s': %s\n", output, f.err);
+	return EXIT_USAGE;
+}
+
+static int write_stdout(const struct dag *d)
+{
+	struct buf out = BUF_INIT;
+	compiled_write(d, &out);
+	phase("emit");
+	bool ok = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0;
+	buf_free(&out);
+	if (ok)
+		return EXIT_OK;
+	fprintf(stderr, "drplan compile: cannot write to standard output\n");
+	return EXIT_USAGE;
 }
 
 static void compile_usage(FILE *out)
@@ -172,19 +270,10 @@ int cmd_compile(int argc, char **argv)
 	struct cli_plan p;
 	int status = cli_plan_load(&p, argv[optind], &plan_options);
 	cli_print_diags(&p.diags, &p.sources, &report);
-	if (status == EXIT_OK) {
-		struct buf out = BUF_INIT;
-		compiled_write(&p.dag, &out);
-		char err[256];
-		if (output && !fs_write_atomic(output, out.data, out.len, err, sizeof err)) {
-			fprintf(stderr, "drplan compile: cannot write '%s': %s\n", output, err);
-			status = EXIT_USAGE;
-		} else if (!output && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)) {
-			fprintf(stderr, "drplan compile: cannot write to standard output\n");
-			status = EXIT_USAGE;
-		}
-		buf_free(&out);
-	}
+	if (status == EXIT_OK)
+		status = output ? write_file(&p.dag, output) : write_stdout(&p.dag);
+	phase("write");
 	cli_plan_free(&p);
+	phase("free");
 	return status;
 }

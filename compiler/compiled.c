@@ -186,16 +186,55 @@ static bool needs_escapes(const char *s, size_t n)
 
 /* ---- The writer */
 
+/* The output: every byte goes into the seal's digest and on to the sink, except that the first
+ * HEAD bytes are held until the seal's line has gone by, to find where its digits are. */
+#define HEAD 4096
+struct stream {
+	compiled_sink sink;
+	void *ctx;
+	struct digest seal;
+	char head[HEAD];
+	size_t head_len, total, seal_at;
+	bool head_sent, failed;
+};
+
 struct writer {
 	yaml_emitter_t em;
 	yaml_event_t ev;
 	struct buf fixed; /* a string with its invalid UTF-8 replaced */
 	char num[32];
+	struct stream out;
 };
+
+static void stream_head(struct stream *o)
+{
+	struct raw_value v = raw_line(o->head, o->head_len, "digest:");
+	o->seal_at = v.start == SIZE_MAX ? SIZE_MAX : v.start + SEAL_PREFIX_LEN;
+	o->failed |= !o->sink(o->ctx, o->head, o->head_len);
+	o->head_sent = true;
+}
+
+static void stream_put(struct stream *o, const void *data, size_t size)
+{
+	digest_update(&o->seal, data, size);
+	o->total += size;
+	if (!o->head_sent) {
+		size_t n = size < HEAD - o->head_len ? size : HEAD - o->head_len;
+		memcpy(o->head + o->head_len, data, n);
+		o->head_len += n;
+		data = (const char *)data + n;
+		size -= n;
+		if (o->head_len < HEAD)
+			return;
+		stream_head(o);
+	}
+	if (size && !o->failed)
+		o->failed = !o->sink(o->ctx, data, size);
+}
 
 static int write_out(void *data, unsigned char *bytes, size_t size)
 {
-	buf_append(data, bytes, size);
+	stream_put(data, bytes, size);
 	return 1;
 }
 
@@ -226,46 +265,80 @@ static void w_word(struct writer *w, const char *s)
 }
 
 /* A name or a text from the plan: plain when YAML allows and nobody could misread it. */
+/* True if every byte of s[0..n) is printable ASCII: no escapes, nothing to validate. */
+static bool printable_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E)
+			return false;
+	return true;
+}
+
 static void w_text(struct writer *w, const char *s)
 {
 	if (!s)
 		s = "";
 	size_t n = strlen(s);
-	size_t i = 0;
-	while (i < n) {
-		size_t k = utf8_decode(s + i, n - i, NULL);
-		if (!k)
-			break;
-		i += k;
-	}
-	if (i < n) {
-		/* Not UTF-8 (the front end never lets that through): U+FFFD for each bad byte. */
-		buf_clear(&w->fixed);
-		for (i = 0; i < n;) {
-			size_t k = utf8_decode(s + i, n - i, NULL);
-			if (k) {
-				buf_append(&w->fixed, s + i, k);
-				i += k;
-			} else {
-				buf_puts(&w->fixed, "\xEF\xBF\xBD");
-				i++;
-			}
-		}
-		s = w->fixed.data;
-		n = w->fixed.len;
-	}
 	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
-	if (needs_escapes(s, n))
-		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	else if (looks_nonstring(s, n))
+	if (!printable_ascii(s, n)) {
+		size_t i = 0;
+		while (i < n) {
+			size_t k = utf8_decode(s + i, n - i, NULL);
+			if (!k)
+				break;
+			i += k;
+		}
+		if (i < n) {
+			/* Not UTF-8 (the front end never lets that through): U+FFFD for each bad byte. */
+			buf_clear(&w->fixed);
+			for (i = 0; i < n;) {
+				size_t k = utf8_decode(s + i, n - i, NULL);
+				if (k) {
+					buf_append(&w->fixed, s + i, k);
+					i += k;
+				} else {
+					buf_puts(&w->fixed, "\xEF\xBF\xBD");
+					i++;
+				}
+			}
+			s = w->fixed.data;
+			n = w->fixed.len;
+		}
+		if (needs_escapes(s, n))
+			style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	}
+	if (style == YAML_ANY_SCALAR_STYLE && looks_nonstring(s, n))
 		style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
 	w_scalar(w, s, n, style);
 }
 
+/* Decimal digits of v, without printf: there is a number in nearly every entry. */
+static size_t format_int(char out[24], int64_t v)
+{
+	char tmp[24];
+	size_t n = 0, k = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		out[k++] = '-';
+	while (n)
+		out[k++] = tmp[--n];
+	out[k] = '\0';
+	return k;
+}
+
 static void w_int(struct writer *w, int64_t v)
 {
-	int n = snprintf(w->num, sizeof w->num, "%lld", (long long)v);
-	w_scalar(w, w->num, (size_t)n, YAML_PLAIN_SCALAR_STYLE);
+	w_scalar(w, w->num, format_int(w->num, v), YAML_PLAIN_SCALAR_STYLE);
+}
+
+/* "w12" */
+static void w_workgroup(struct writer *w, uint32_t index)
+{
+	w->num[0] = 'w';
+	w_scalar(w, w->num, 1 + format_int(w->num + 1, (int64_t)index + 1), YAML_PLAIN_SCALAR_STYLE);
 }
 
 static void w_map(struct writer *w, bool flow)
@@ -459,8 +532,7 @@ static void write_workgroups(struct writer *w, const struct dag *d)
 		const struct dag_workgroup *g = &d->workgroups[i];
 		w_map(w, false);
 		w_word(w, "id");
-		snprintf(w->num, sizeof w->num, "w%u", i + 1);
-		w_scalar(w, w->num, strlen(w->num), YAML_PLAIN_SCALAR_STYLE);
+		w_workgroup(w, i);
 		if (g->priority != DAG_NO_PRIORITY)
 			w_key_int(w, "priority", g->priority);
 		w_word(w, "move");
@@ -498,6 +570,9 @@ static void write_ops(struct writer *w, const struct dag *d)
 	}
 	at[d->n_ops] = ids.len;
 
+	/* An operation is its id and what it waits for: its kind, step and target are in the id, and its
+	 * site, flags and the edges' kinds follow from them (dag.h); writing them again would triple
+	 * the largest part of the file. */
 	w_word(w, "operations");
 	w_seq(w, false);
 	for (uint32_t i = 0; i < d->n_ops; i++) {
@@ -505,44 +580,12 @@ static void write_ops(struct writer *w, const struct dag *d)
 		w_map(w, true);
 		w_word(w, "id");
 		w_text(w, ids.data + at[i]);
-		w_word(w, "kind");
-		w_word(w, dag_op_kind_names[op->kind]);
-		w_key_int(w, "step", (int64_t)op->step + 1);
-		switch ((enum dag_target)op->target_kind) {
-		case DAG_TARGET_DEVICE:
-			w_word(w, "device");
-			w_text(w, d->devices[op->target].name);
-			break;
-		case DAG_TARGET_GROUP:
-			w_word(w, "group");
-			w_text(w, d->groups[op->target].name);
-			break;
-		case DAG_TARGET_WORKGROUP:
-			w_word(w, "workgroup");
-			snprintf(w->num, sizeof w->num, "w%u", op->target + 1);
-			w_scalar(w, w->num, strlen(w->num), YAML_PLAIN_SCALAR_STYLE);
-			break;
-		case DAG_TARGET_PLAN:
-			if (op->kind == DAG_GATE) {
-				w_word(w, "priority");
-				if ((int32_t)op->target == DAG_NO_PRIORITY)
-					w_word(w, "last");
-				else
-					w_int(w, (int32_t)op->target);
-			}
-			break;
-		}
-		w_site(w, d, "site", op->site);
-		w_key_true(w, "best-effort", op->flags & DAG_BEST_EFFORT);
 		if (op->n_preds) {
 			w_word(w, "after");
-			w_map(w, true);
-			for (uint32_t k = op->first_pred; k < op->first_pred + op->n_preds; k++) {
-				const struct dag_edge *e = &d->edges[k];
-				w_text(w, ids.data + at[e->from]);
-				w_word(w, dag_edge_kind_names[e->kind]);
-			}
-			w_map_end(w);
+			w_seq(w, true);
+			for (uint32_t k = op->first_pred; k < op->first_pred + op->n_preds; k++)
+				w_text(w, ids.data + at[d->edges[k].from]);
+			w_seq_end(w);
 		}
 		w_map_end(w);
 	}
@@ -551,16 +594,18 @@ static void write_ops(struct writer *w, const struct dag *d)
 	buf_free(&ids);
 }
 
-void compiled_write(const struct dag *d, struct buf *out)
+bool compiled_emit(const struct dag *d, compiled_sink sink, void *ctx, char seal[65], size_t *seal_at)
 {
-	size_t start = out->len;
-	buf_puts(out, COMPILED_HEADER);
 	struct writer *w = xcalloc(1, sizeof *w);
+	w->out.sink = sink;
+	w->out.ctx = ctx;
+	digest_init(&w->out.seal);
+	stream_put(&w->out, COMPILED_HEADER, strlen(COMPILED_HEADER));
 	if (!yaml_emitter_initialize(&w->em)) {
 		fprintf(stderr, "drplan: out of memory starting the YAML emitter\n");
 		abort();
 	}
-	yaml_emitter_set_output(&w->em, write_out, out);
+	yaml_emitter_set_output(&w->em, write_out, &w->out);
 	yaml_emitter_set_encoding(&w->em, YAML_UTF8_ENCODING);
 	yaml_emitter_set_unicode(&w->em, 1);
 	yaml_emitter_set_width(&w->em, -1); /* never fold a line: the text stays diffable per entry */
@@ -573,7 +618,7 @@ void compiled_write(const struct dag *d, struct buf *out)
 	emit(w);
 	w_map(w, false);
 	w_key_int(w, "format", DAG_FORMAT_VERSION);
-	/* Zeros for now; the seal is computed over the finished text below. */
+	/* Zeros: the digest covers the file with these digits as zeros; the caller writes them. */
 	w_word(w, "digest");
 	w_word(w, SEAL_PREFIX "0000000000000000000000000000000000000000000000000000000000000000");
 	w_word(w, "plan");
@@ -596,13 +641,32 @@ void compiled_write(const struct dag *d, struct buf *out)
 	yaml_stream_end_event_initialize(&w->ev);
 	emit(w);
 	yaml_emitter_delete(&w->em);
-	buf_free(&w->fixed);
-	free(w);
-
-	if (!compiled_reseal(out->data + start, out->len - start)) {
+	if (!w->out.head_sent)
+		stream_head(&w->out);
+	if (w->out.seal_at == SIZE_MAX) {
 		fprintf(stderr, "drplan: internal error: the compiled plan has no digest line to seal\n");
 		abort();
 	}
+	digest_hex(&w->out.seal, seal);
+	*seal_at = w->out.seal_at;
+	bool ok = !w->out.failed;
+	buf_free(&w->fixed);
+	free(w);
+	return ok;
+}
+
+static bool buf_sink(void *ctx, const void *data, size_t len)
+{
+	buf_append(ctx, data, len);
+	return true;
+}
+
+void compiled_write(const struct dag *d, struct buf *out)
+{
+	size_t start = out->len, at;
+	char seal[65];
+	compiled_emit(d, buf_sink, out, seal, &at);
+	memcpy(out->data + start + at, seal, HEX_LEN);
 }
 
 /* ---- The reader: shapes */
@@ -621,7 +685,6 @@ enum ctx {
 	C_N_SHAPES,
 	C_LATENCY = C_N_SHAPES, /* operation kind -> {base-ms, per-vm-ms} */
 	C_VMS,                  /* VM name -> host or ~ */
-	C_AFTER,                /* operation id -> edge kind */
 	C_LIST,                 /* a sequence of entries */
 	C_NAMES,                /* a sequence of names */
 	C_SKIP,                 /* a value being skipped, mapping or sequence */
@@ -640,15 +703,14 @@ enum vt {
 	VT_WORD,     /* a word of a vocabulary */
 	VT_REF,      /* the name of a site, device or group */
 	VT_WG,       /* a workgroup id: wN */
-	VT_PRIORITY, /* a gate's priority: an integer or `last` */
 	VT_OPID,     /* an operation's id */
 	VT_LIST,     /* a sequence of entries */
 	VT_NAMES,    /* a sequence of names */
-	VT_MAP,      /* a mapping keyed by data (latency, vms, after) */
+	VT_MAP,      /* a mapping keyed by data (latency, vms) */
 };
 
 /* What a sequence of names holds. */
-enum names { NL_SITES, NL_DEVICES };
+enum names { NL_SITES, NL_DEVICES, NL_OPS };
 
 /* The tables a name may refer to. */
 enum table { T_SITE, T_HOST, T_DEVICE, T_GROUP, T_VM, T_OP, T_N };
@@ -702,8 +764,7 @@ enum { S_KIND, S_SITE, S_TEXT, S_WAIT, S_BY_PRIORITY, S_PER_WORKGROUP, S_TIMEOUT
 enum { L_OPERATION, L_COUNT, L_PER, L_N };
 enum { LT_BASE, LT_PER_VM, LT_N };
 enum { WG_ID, WG_PRIORITY, WG_MOVE, WG_DEVICES, WG_VMS, WG_N };
-enum { O_ID, O_KIND, O_STEP, O_DEVICE, O_GROUP, O_WORKGROUP, O_PRIORITY, O_SITE, O_BEST_EFFORT, O_AFTER,
-       O_N };
+enum { O_ID, O_AFTER, O_N };
 #define MAX_FIELDS R_N
 
 #define I32 INT32_MAX
@@ -776,15 +837,7 @@ static const struct field workgroup_fields[WG_N] = {
 };
 static const struct field op_fields[O_N] = {
 	{"id", VT_OPID, 0, 0, 0},
-	{"kind", VT_WORD, W_OP_KIND, 0, 0},
-	{"step", VT_INT, 0, 1, UINT32_MAX}, /* and at most the number of steps */
-	{"device", VT_REF, T_DEVICE, 0, 0},
-	{"group", VT_REF, T_GROUP, 0, 0},
-	{"workgroup", VT_WG, 0, 0, 0},
-	{"priority", VT_PRIORITY, 0, 0, 0},
-	{"site", VT_REF, T_SITE, 0, 0},
-	{"best-effort", VT_BOOL, 0, 0, 0},
-	{"after", VT_MAP, C_AFTER, 0, 0},
+	{"after", VT_NAMES, NL_OPS, 0, 0},
 };
 
 /* One kind of mapping: its keys, which of them are required, how messages name it. */
@@ -813,8 +866,7 @@ static const struct shape shapes[C_N_SHAPES] = {
 	                     BIT(LT_BASE) | BIT(LT_PER_VM)},
 	[C_WORKGROUP] = {"a workgroup", "workgroup", "in a workgroup", FIELDS(workgroup_fields),
 	                 BIT(WG_ID) | BIT(WG_MOVE) | BIT(WG_DEVICES) | BIT(WG_VMS)},
-	[C_OP] = {"an operation", "operation", "in an operation", FIELDS(op_fields),
-	          BIT(O_ID) | BIT(O_KIND) | BIT(O_STEP)},
+	[C_OP] = {"an operation", "operation", "in an operation", FIELDS(op_fields), BIT(O_ID)},
 };
 
 /* ---- The reader: state */
@@ -839,7 +891,7 @@ struct pool {
 
 /* A value read under a fixed key, kept until its mapping ends. */
 struct slot {
-	int64_t num;      /* VT_INT, VT_MS, VT_BOOL, VT_WORD, VT_REF, VT_WG, VT_PRIORITY */
+	int64_t num;      /* VT_INT, VT_MS, VT_BOOL, VT_WORD, VT_REF, VT_WG */
 	const void *ptr;  /* VT_NAME, VT_TEXT, VT_OPID, VT_HASH: the string; VT_NAMES: the uint32_t array */
 	uint32_t len;     /* its length */
 	struct src_range at;
@@ -856,10 +908,7 @@ struct frame {
 	int8_t last;         /* C_ROOT: the last field given, for the order */
 	uint32_t seen;       /* fixed keys: fields whose key was given; C_LATENCY: kinds given */
 	uint32_t done;       /* fixed keys: fields given a good value, in `slots` */
-	uint32_t pending;    /* C_VMS: the VM of the key; C_AFTER: the predecessor (or DAG_NONE) */
-	const char *pending_id; /* C_AFTER: the predecessor's id when it is not read yet */
-	uint32_t pending_len;
-	struct src_range pending_at;
+	uint32_t pending;    /* C_VMS: the VM of the key */
 	uint32_t start, end; /* the node's bytes so far */
 	struct diag *wrong;  /* C_SKIP: the diagnostic about this value, whose range ends with it */
 	struct src_range keys[MAX_FIELDS];
@@ -871,7 +920,6 @@ struct forward {
 	const char *name;
 	uint32_t len;
 	uint32_t who;        /* the device (group names) or the operation waiting (after) */
-	uint32_t kind;       /* after: the edge kind */
 	struct src_range at;
 };
 
@@ -924,7 +972,6 @@ struct reader {
 	struct vec device_groups, forward_edges, members;
 	struct vec vm_batch;
 };
-
 
 /* ---- Memory */
 
@@ -1179,7 +1226,6 @@ static struct frame *push(struct reader *p, enum ctx ctx, enum node kind, struct
 	f->field = f->last = -1;
 	f->seen = f->done = 0;
 	f->pending = DAG_NONE;
-	f->pending_id = NULL;
 	f->start = f->end = at.start;
 	f->wrong = NULL;
 	return f;
@@ -1335,7 +1381,8 @@ static int64_t workgroup_number(const char *v, size_t n)
 	return k - 1;
 }
 
-static void range_error(struct reader *p, const char *key, int64_t v, int64_t min, int64_t max, struct src_range at)
+static void range_error(struct reader *p, const char *key, int64_t v, int64_t min, int64_t max,
+                        struct src_range at)
 {
 	struct diag *dg;
 	if (min == 0 && v < 0)
@@ -1399,11 +1446,6 @@ static bool scalar_value(struct reader *p, struct frame *f, const struct field *
 			range_error(p, subj, k, min, max, at);
 			return false;
 		}
-		if (f->ctx == C_OP && f->field == O_STEP && k > p->d->n_steps) {
-			recompile_hint(rd_error(p, DRP054, at, "step %lld does not exist: the plan has %u step%s", (long long)k,
-			                        p->d->n_steps, p->d->n_steps == 1 ? "" : "s"));
-			return false;
-		}
 		s->num = k;
 		return true;
 	}
@@ -1441,21 +1483,6 @@ static bool scalar_value(struct reader *p, struct frame *f, const struct field *
 		s->num = k;
 		return true;
 	}
-	case VT_PRIORITY: {
-		if (plain && n == 4 && memcmp(v, "last", 4) == 0) {
-			s->num = DAG_NO_PRIORITY;
-			return true;
-		}
-		int64_t k;
-		if (!take_int(p, subj, ev, at, "an integer or last", &k))
-			return false;
-		if (k < 0 || k >= DAG_NO_PRIORITY) {
-			range_error(p, subj, k, 0, DAG_NO_PRIORITY - 1, at);
-			return false;
-		}
-		s->num = k;
-		return true;
-	}
 	case VT_LIST:
 	case VT_NAMES:
 	case VT_MAP:
@@ -1467,7 +1494,7 @@ static bool scalar_value(struct reader *p, struct frame *f, const struct field *
 /* ---- Edges, keys and values of the mappings keyed by data */
 
 /* `to` waits for `from`: an edge, unless `after` already named `from` (a duplicate key). */
-static void add_edge(struct reader *p, uint32_t from, uint32_t to, uint32_t kind, struct src_range at)
+static void add_edge(struct reader *p, uint32_t from, uint32_t to, struct src_range at)
 {
 	uint32_t *mark = vec_at(&p->after_mark, from);
 	if (*mark == to + 1) {
@@ -1476,7 +1503,7 @@ static void add_edge(struct reader *p, uint32_t from, uint32_t to, uint32_t kind
 		return;
 	}
 	*mark = to + 1;
-	dag_add_edge(p->d, from, to, (enum dag_edge_kind)kind);
+	dag_add_edge(p->d, from, to, DAG_EDGE_STEP); /* the kind is derived in finish() */
 }
 
 static void dynamic_key(struct reader *p, struct frame *f, const yaml_event_t *ev, struct src_range at)
@@ -1521,18 +1548,6 @@ static void dynamic_key(struct reader *p, struct frame *f, const yaml_event_t *e
 		f->skip_value = false;
 		return;
 	}
-	case C_AFTER: {
-		if (!take_name(p, "an operation id in 'after'", ev, at))
-			return;
-		/* Usually an earlier operation; a later one is looked up once all are read. */
-		uint32_t i = strmap_get(&p->maps[T_OP], v, n);
-		f->pending = i;
-		f->pending_id = i == STRMAP_NONE ? pool_strndup(&p->scratch_strings, v, n) : NULL;
-		f->pending_len = (uint32_t)n;
-		f->pending_at = at;
-		f->skip_value = false;
-		return;
-	}
 	default:
 		return;
 	}
@@ -1559,26 +1574,6 @@ static void dynamic_value(struct reader *p, struct frame *f, const yaml_event_t 
 		int64_t h = take_ref(p, T_HOST, "a VM's host", ev, at);
 		if (h >= 0)
 			((struct dag_vm *)vec_at(&p->vms, f->pending))->host = (uint32_t)h;
-		return;
-	}
-	case C_AFTER: {
-		if (kind != NODE_SCALAR) {
-			skip(p, kind, at, flow, wrong_type(p, "an edge's kind", "a word", kind, ev, at));
-			return;
-		}
-		int k = take_word(p, W_EDGE_KIND, ev, at);
-		if (k < 0)
-			return;
-		if (f->pending != STRMAP_NONE) {
-			add_edge(p, f->pending, p->op_index, (uint32_t)k, f->pending_at);
-			return;
-		}
-		struct forward *fw = vec_push(&p->forward_edges);
-		fw->name = f->pending_id;
-		fw->len = f->pending_len;
-		fw->who = p->op_index;
-		fw->kind = (uint32_t)k;
-		fw->at = f->pending_at;
 		return;
 	}
 	default:
@@ -1614,6 +1609,23 @@ static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev
 {
 	const char *v = (const char *)ev->data.scalar.value;
 	size_t n = ev->data.scalar.length;
+	if (f->sub == NL_OPS) {
+		if (!take_name(p, "an operation id in 'after'", ev, at))
+			return;
+		/* Usually an earlier operation; a later one is looked up once all are read. The edge's kind
+		 * is derived at the end, from the two operations (dag_edge_kind_of). */
+		uint32_t from = strmap_get(&p->maps[T_OP], v, n);
+		if (from != STRMAP_NONE) {
+			add_edge(p, from, p->op_index, at);
+			return;
+		}
+		struct forward *fw = vec_push(&p->forward_edges);
+		fw->name = pool_strndup(&p->scratch_strings, v, n);
+		fw->len = (uint32_t)n;
+		fw->who = p->op_index;
+		fw->at = at;
+		return;
+	}
 	if (f->sub == NL_SITES) {
 		if (!take_name(p, "a site name", ev, at))
 			return;
@@ -1810,88 +1822,110 @@ static void finish_workgroup(struct reader *p, struct frame *f)
 }
 
 /* Whether an operation of this kind may act on this kind of target. */
-static const char *target_needed(enum dag_op_kind kind)
+/* An operation's id, "s<step>.<kind>[.<target>]" (dag_op_id), into its step, kind and target. The
+ * target's table follows from the kind; a failover's is a consistency group if one has that name,
+ * else a device. Reports and returns false if the id names no operation of this plan. */
+static bool parse_op_id(struct reader *p, const char *id, uint32_t len, struct src_range at, struct dag_op *op)
 {
-	switch (kind) {
+	const struct dag *d = p->d;
+	uint32_t i = 1;
+	uint64_t step = 0;
+	while (i < len && id[i] >= '0' && id[i] <= '9' && step <= UINT32_MAX)
+		step = step * 10 + (uint64_t)(id[i++] - '0');
+	if (len < 4 || id[0] != 's' || i == 1 || i >= len || id[i] != '.')
+		goto malformed;
+	if (step == 0 || step > d->n_steps) {
+		recompile_hint(rd_error(p, DRP054, at, "operation '%.*s' is in step %llu, but the plan has %u step%s",
+		                        quote_len(len), id, (unsigned long long)step, d->n_steps, d->n_steps == 1 ? "" : "s"));
+		return false;
+	}
+	uint32_t k0 = ++i;
+	while (i < len && id[i] != '.')
+		i++;
+	int kind = -1;
+	for (int k = 0; k < DAG_N_OP_KINDS; k++)
+		if (strlen(dag_op_kind_names[k]) == i - k0 && memcmp(dag_op_kind_names[k], id + k0, i - k0) == 0)
+			kind = k;
+	if (kind < 0)
+		goto malformed;
+	const char *t = i < len ? id + i + 1 : NULL;
+	uint32_t tn = i < len ? len - i - 1 : 0;
+	op->kind = (uint8_t)kind;
+	op->step = (uint32_t)step - 1;
+	op->target_kind = DAG_TARGET_PLAN;
+	op->target = 0;
+	const char *wants = NULL;
+	uint32_t found = STRMAP_NONE;
+	switch ((enum dag_op_kind)kind) {
 	case DAG_SYNC:
 	case DAG_PREFER:
-	case DAG_REVERSE: return "a device";
+	case DAG_REVERSE:
+		wants = "device";
+		if (t && (found = strmap_get(&p->maps[T_DEVICE], t, tn)) != STRMAP_NONE)
+			op->target_kind = DAG_TARGET_DEVICE;
+		break;
 	case DAG_FAILOVER:
-	case DAG_SNAPSHOT: return "a device or a consistency group";
+	case DAG_SNAPSHOT:
+		wants = "consistency group or device";
+		if (t && (found = strmap_get(&p->maps[T_GROUP], t, tn)) != STRMAP_NONE)
+			op->target_kind = DAG_TARGET_GROUP;
+		else if (t && (found = strmap_get(&p->maps[T_DEVICE], t, tn)) != STRMAP_NONE)
+			op->target_kind = DAG_TARGET_DEVICE;
+		break;
+	case DAG_RUN:
+		if (!t)
+			return true;
+		__attribute__((fallthrough)); /* a per-workgroup run */
 	case DAG_SHUTDOWN:
 	case DAG_MIGRATE:
 	case DAG_REGISTER:
-	case DAG_POWER_ON: return "a workgroup";
-	case DAG_RUN: return "a workgroup or the whole plan";
+	case DAG_POWER_ON: {
+		wants = "workgroup";
+		int64_t w = t ? workgroup_number(t, tn) : -1;
+		if (w >= 0 && w < d->n_workgroups) {
+			found = (uint32_t)w;
+			op->target_kind = DAG_TARGET_WORKGROUP;
+		}
+		break;
+	}
 	case DAG_PROMPT:
-	case DAG_WAIT: return "the whole plan";
-	case DAG_GATE:
+	case DAG_WAIT:
+		if (t)
+			goto malformed;
+		return true;
+	case DAG_GATE: {
+		int64_t prio;
+		wants = "priority";
+		if (t && tn == 4 && memcmp(t, "last", 4) == 0)
+			found = (uint32_t)DAG_NO_PRIORITY;
+		else if (t && tn > 1 && t[0] == 'p' && parse_int(t + 1, tn - 1, &prio) && prio >= 0 && prio < INT32_MAX)
+			found = (uint32_t)prio;
+		break;
+	}
 	case DAG_N_OP_KINDS: break;
 	}
-	return "a priority";
-}
-
-static bool target_fits(enum dag_op_kind kind, int given)
-{
-	switch (kind) {
-	case DAG_SYNC:
-	case DAG_PREFER:
-	case DAG_REVERSE: return given == O_DEVICE;
-	case DAG_FAILOVER:
-	case DAG_SNAPSHOT: return given == O_DEVICE || given == O_GROUP;
-	case DAG_SHUTDOWN:
-	case DAG_MIGRATE:
-	case DAG_REGISTER:
-	case DAG_POWER_ON: return given == O_WORKGROUP;
-	case DAG_RUN: return given == O_WORKGROUP || given < 0;
-	case DAG_PROMPT:
-	case DAG_WAIT: return given < 0;
-	case DAG_GATE:
-	case DAG_N_OP_KINDS: break;
+	if (found == STRMAP_NONE) {
+		recompile_hint(rd_error(p, DRP054, at, "operation '%.*s' names no %s of this plan", quote_len(len), id, wants));
+		return false;
 	}
-	return given == O_PRIORITY;
+	op->target = found;
+	return true;
+malformed:
+	recompile_hint(rd_error(p, DRP054, at, "'%.*s' is not an operation id (s<step>.<kind>[.<target>], as in "
+	                        "'s3.failover.cg-db')", quote_len(len), id));
+	return false;
 }
 
 static void finish_op(struct reader *p, struct frame *f, struct src_range at)
 {
 	struct dag *d = p->d;
 	const struct slot *s = f->slots;
-	static const int targets[] = {O_DEVICE, O_GROUP, O_WORKGROUP, O_PRIORITY};
-	int given = -1, second = -1;
-	for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
-		if (!(f->seen & BIT(targets[k])))
-			continue;
-		if (given < 0)
-			given = targets[k];
-		else if (second < 0)
-			second = targets[k];
-	}
-	enum dag_op_kind kind = has(f, O_KIND) ? (enum dag_op_kind)s[O_KIND].num : DAG_SYNC;
-	bool ok = has(f, O_KIND) && has(f, O_STEP) && has(f, O_ID) && (given < 0 || has(f, given));
-	if (second >= 0) {
-		recompile_hint(rd_error(p, DRP051, f->keys[second], "an operation has one target, and this one has both '%s' "
-		                        "and '%s'", op_fields[given].name, op_fields[second].name));
-		ok = false;
-	} else if (has(f, O_KIND) && !target_fits(kind, given)) {
-		if (given >= 0)
-			recompile_hint(rd_error(p, DRP054, f->keys[given], "a %s operation acts on %s, not on a '%s'",
-			                        dag_op_kind_names[kind], target_needed(kind), op_fields[given].name));
-		else
-			recompile_hint(rd_error(p, DRP054, at, "a %s operation acts on %s, and this one names none",
-			                        dag_op_kind_names[kind], target_needed(kind)));
-		ok = false;
-	}
-	enum dag_target tk = DAG_TARGET_PLAN;
-	uint32_t target = 0;
-	if (given >= 0 && second < 0 && has(f, given)) {
-		target = (uint32_t)s[given].num;
-		tk = given == O_DEVICE ? DAG_TARGET_DEVICE : given == O_GROUP ? DAG_TARGET_GROUP
-		   : given == O_WORKGROUP ? DAG_TARGET_WORKGROUP : DAG_TARGET_PLAN;
-	}
-	uint32_t step = has(f, O_STEP) ? (uint32_t)s[O_STEP].num - 1 : 0;
-	uint32_t site = has(f, O_SITE) ? (uint32_t)s[O_SITE].num : DAG_NONE;
-	unsigned flags = has(f, O_BEST_EFFORT) && s[O_BEST_EFFORT].num ? DAG_BEST_EFFORT : 0;
-	uint32_t i = dag_add_op(d, kind, tk, target, step, site, flags);
+	struct dag_op parsed = {.kind = DAG_GATE, .target_kind = DAG_TARGET_PLAN};
+	sync_tables(p);
+	bool ok = has(f, O_ID) && parse_op_id(p, s[O_ID].ptr, s[O_ID].len, s[O_ID].at, &parsed);
+	/* Site and flags follow from the rest once the whole plan is read (finish). */
+	uint32_t i = dag_add_op(d, (enum dag_op_kind)parsed.kind, (enum dag_target)parsed.target_kind, parsed.target,
+	                        parsed.step, DAG_NONE, 0);
 	*(struct src_range *)vec_push(&p->op_at) = has(f, O_ID) ? s[O_ID].at : at;
 	vec_push(&p->after_mark);
 	if (!has(f, O_ID))
@@ -1899,10 +1933,11 @@ static void finish_op(struct reader *p, struct frame *f, struct src_range at)
 	const char *id = s[O_ID].ptr;
 	uint32_t len = s[O_ID].len;
 	if (ok) {
+		/* Only the canonical spelling: "s03.sync.x" would name the same operation differently. */
 		buf_clear(&p->idbuf);
 		dag_op_id(d, i, &p->idbuf);
 		if (p->idbuf.len != len || memcmp(p->idbuf.data, id, len) != 0)
-			recompile_hint(rd_error(p, DRP054, s[O_ID].at, "operation id '%.*s' does not match its fields, which make "
+			recompile_hint(rd_error(p, DRP054, s[O_ID].at, "operation id '%.*s' is not written as drplan writes it: "
 			                        "'%s'", quote_len(len), id, p->idbuf.data));
 	}
 	uint32_t prev = strmap_put(&p->maps[T_OP], id, len, i);
@@ -2052,7 +2087,6 @@ static const char *expected_of(const struct field *fld)
 	case VT_BOOL: return "true or false";
 	case VT_WORD: return "a word";
 	case VT_WG: return "a workgroup id";
-	case VT_PRIORITY: return "an integer or last";
 	case VT_LIST:
 	case VT_NAMES: return "a list";
 	case VT_MAP: return "a mapping";
@@ -2098,7 +2132,7 @@ static void value(struct reader *p, struct frame *f, const yaml_event_t *ev, enu
 			p->list_serial++;
 		}
 		push(p, fld->type == VT_LIST ? C_LIST : C_NAMES, kind, at, flow)->sub = fld->sub;
-		if (fld->type == VT_LIST || fld->sub == NL_SITES)
+		if (fld->type == VT_LIST || fld->sub != NL_DEVICES)
 			f->done |= BIT(f->field);
 		return;
 	case VT_MAP:
@@ -2184,7 +2218,9 @@ static void item(struct reader *p, struct frame *f, const yaml_event_t *ev, enum
 	}
 	if (f->ctx == C_NAMES) {
 		if (kind != NODE_SCALAR) {
-			skip(p, kind, at, flow, wrong_type(p, f->sub == NL_SITES ? "a site" : "a device", "a name", kind, ev, at));
+			skip(p, kind, at, flow,
+			     wrong_type(p, f->sub == NL_SITES ? "a site" : f->sub == NL_OPS ? "an operation in 'after'" : "a device",
+			                "a name", kind, ev, at));
 			return;
 		}
 		names_item(p, f, ev, at);
@@ -2465,8 +2501,9 @@ static void finish(struct reader *p)
 			recompile_hint(rd_error(p, DRP054, fw->at, "'after' names operation '%.*s', which does not exist",
 			                        quote_len(fw->len), fw->name));
 		else
-			add_edge(p, from, fw->who, fw->kind, fw->at);
+			add_edge(p, from, fw->who, fw->at);
 	}
+	dag_derive(d); /* sites, flags and edge kinds are not written: they follow from the rest */
 	dag_finish(d);
 	uint32_t *order = xmalloc(((size_t)d->n_ops + 1) * sizeof *order);
 	uint32_t n = dag_topo_order(d, order);
@@ -2484,7 +2521,9 @@ bool compiled_read(struct dag *d, const struct src_file *src, struct diag_list *
 	p->strings.arena = &d->arena;
 	arena_init(&p->scratch);
 	p->scratch_strings.arena = &p->scratch;
-	struct vec *tables[] = {&p->sites, &p->hosts, &p->devices, &p->groups, &p->steps, &p->limits, &p->workgroups, &p->vms};
+	struct vec *tables[] = {
+		&p->sites, &p->hosts, &p->devices, &p->groups, &p->steps, &p->limits, &p->workgroups, &p->vms,
+	};
 	static const size_t sizes[] = {
 		sizeof(struct dag_site), sizeof(struct dag_host), sizeof(struct dag_device), sizeof(struct dag_group),
 		sizeof(struct dag_step), sizeof(struct dag_limit), sizeof(struct dag_workgroup), sizeof(struct dag_vm),

@@ -14,7 +14,8 @@
 #include "source.h"
 
 /* The first line of every compiled plan, written raw before the YAML (libyaml emits no comments). */
-#define COMPILED_HEADER "# drplan compiled plan: written by `drplan compile`; do not edit (the digest would not match).\n"
+#define COMPILED_HEADER \
+	"# drplan compiled plan: written by `drplan compile`; do not edit (the digest would not match).\n"
 
 /* Limits of the reader, documented in docs/compiled-plan.md. */
 #define COMPILED_MAX_DEPTH 8             /* nesting of mappings and sequences (the format needs 4) */
@@ -24,6 +25,13 @@
 
 /* Appends the compiled plan of d (dag_finish'ed) to out. Identical DAGs give identical bytes. */
 void compiled_write(const struct dag *d, struct buf *out);
+
+/* The same, streamed through sink (for plans too large to hold twice in memory), except that the
+ * seal's 64 digits are written as zeros: the caller writes `seal` over the 64 bytes at offset
+ * *seal_at of the output once it is complete (pwrite). False if the sink failed once (the rest is
+ * not passed on). */
+typedef bool (*compiled_sink)(void *ctx, const void *data, size_t len);
+bool compiled_emit(const struct dag *d, compiled_sink sink, void *ctx, char seal[65], size_t *seal_at);
 
 /* True if text starts with the header line's fixed part ("# drplan compiled plan:"): the file is
  * meant to be a compiled plan (whether it reads is compiled_read's business). */

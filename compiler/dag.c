@@ -74,6 +74,10 @@ void dag_add_edge(struct dag *d, uint32_t from, uint32_t to, enum dag_edge_kind 
  * predecessors by `from` and kind with an insertion sort: far faster than qsort on millions. */
 void dag_finish(struct dag *d)
 {
+	/* Give back the growth slack first: at a million VMs it is a hundred megabytes. */
+	d->ops = xrealloc(d->ops, ((size_t)d->n_ops + 1) * sizeof *d->ops);
+	d->cap_ops = d->n_ops + 1;
+	d->edges = xrealloc(d->edges, ((size_t)d->n_edges + 1) * sizeof *d->edges);
 	uint32_t *first = xcalloc((size_t)d->n_ops + 1, sizeof *first);
 	for (uint32_t i = 0; i < d->n_edges; i++)
 		first[d->edges[i].to + 1]++;
@@ -213,6 +217,74 @@ void dag_op_id(const struct dag *d, uint32_t i, struct buf *out)
 		}
 		break;
 	}
+}
+
+uint32_t dag_op_default_site(const struct dag *d, const struct dag_op *op)
+{
+	const struct dag_device *dev = NULL;
+	if (op->target_kind == DAG_TARGET_DEVICE)
+		dev = &d->devices[op->target];
+	else if (op->target_kind == DAG_TARGET_GROUP && d->groups[op->target].n_devices > 0)
+		dev = &d->devices[d->groups[op->target].devices[0]];
+	switch ((enum dag_op_kind)op->kind) {
+	case DAG_SYNC:
+	case DAG_REVERSE: return dev ? dev->site : DAG_NONE;
+	case DAG_FAILOVER:
+	case DAG_SNAPSHOT: return dev ? dev->peer_site : DAG_NONE;
+	case DAG_PREFER:
+	case DAG_SHUTDOWN:
+	case DAG_REGISTER: return d->steps[op->step].site;
+	case DAG_MIGRATE:
+	case DAG_POWER_ON: return d->to;
+	case DAG_RUN: return op->target_kind == DAG_TARGET_WORKGROUP ? d->to : DAG_NONE;
+	case DAG_PROMPT:
+	case DAG_WAIT:
+	case DAG_GATE:
+	case DAG_N_OP_KINDS: break;
+	}
+	return DAG_NONE;
+}
+
+unsigned dag_op_default_flags(const struct dag *d, const struct dag_op *op)
+{
+	bool protected_site = op->kind == DAG_SYNC || op->kind == DAG_SHUTDOWN;
+	return d->mode == AST_MODE_DISASTER && protected_site ? DAG_BEST_EFFORT : 0;
+}
+
+static bool plan_wide(const struct dag_op *op)
+{
+	return op->target_kind == DAG_TARGET_PLAN && op->kind != DAG_GATE;
+}
+
+enum dag_edge_kind dag_edge_kind_of(const struct dag *d, uint32_t from, uint32_t to)
+{
+	const struct dag_op *a = &d->ops[from], *b = &d->ops[to];
+	if (plan_wide(a) || plan_wide(b))
+		return DAG_EDGE_BARRIER;
+	if (a->kind == DAG_GATE || b->kind == DAG_GATE)
+		return DAG_EDGE_PRIORITY;
+	bool b_fails_over = b->kind == DAG_FAILOVER || b->kind == DAG_SNAPSHOT;
+	if (a->kind == DAG_PREFER && b->kind == DAG_MIGRATE)
+		return DAG_EDGE_PREFER;
+	if ((a->kind == DAG_FAILOVER || a->kind == DAG_SNAPSHOT) && (b->kind == DAG_REGISTER || b->kind == DAG_POWER_ON))
+		return DAG_EDGE_STORAGE;
+	if (a->kind == DAG_SYNC && b_fails_over)
+		return DAG_EDGE_SYNC;
+	if (a->kind == DAG_SHUTDOWN && b_fails_over)
+		return DAG_EDGE_SHUTDOWN;
+	if (a->kind == DAG_POWER_ON && b->kind == DAG_POWER_ON && a->target != b->target)
+		return DAG_EDGE_AFTER;
+	return DAG_EDGE_STEP;
+}
+
+void dag_derive(struct dag *d)
+{
+	for (uint32_t i = 0; i < d->n_ops; i++) {
+		d->ops[i].site = dag_op_default_site(d, &d->ops[i]);
+		d->ops[i].flags = (uint8_t)dag_op_default_flags(d, &d->ops[i]);
+	}
+	for (uint32_t i = 0; i < d->n_edges; i++)
+		d->edges[i].kind = dag_edge_kind_of(d, d->edges[i].from, d->edges[i].to);
 }
 
 uint32_t dag_op_vms(const struct dag *d, uint32_t i)

@@ -225,6 +225,18 @@ extern const char *const dag_scope_names[];     /* "plan", "site", "host", "devi
 /* An operation's id: "s<step>.<kind>[.<target>]", e.g. "s3.failover.cg-pay-db", "s4.power-on.w12",
  * "s7.prompt", "s4.gate.p2". Steps count from 1 and workgroups are w1, w2, ... */
 void dag_op_id(const struct dag *d, uint32_t op, struct buf *out);
+/* What follows from an operation's kind, step and target, as lowering sets it: where it acts
+ * (sync, reverse: the device's site; failover, snapshot: the recovery site of its device or group;
+ * prefer, shutdown, register: the step's site; migrate, power-on and per-workgroup run: the plan's
+ * `to`; plan operations: none) and its flags (sync and shutdown are best-effort in disaster mode).
+ * The compiled plan does not repeat them: its reader derives them with these. */
+uint32_t dag_op_default_site(const struct dag *d, const struct dag_op *op);
+unsigned dag_op_default_flags(const struct dag *d, const struct dag_op *op);
+/* Why an edge from -> to exists, from the two operations' kinds and targets (enum dag_edge_kind),
+ * as lowering labels it; the compiled plan's reader labels edges with it. */
+enum dag_edge_kind dag_edge_kind_of(const struct dag *d, uint32_t from, uint32_t to);
+/* Sets every operation's site and flags and every edge's kind to the above (before dag_finish). */
+void dag_derive(struct dag *d);
 /* The VMs an operation acts on: its workgroup's, or none. */
 uint32_t dag_op_vms(const struct dag *d, uint32_t op);
 /* Expected duration under d->latency. */

@@ -155,6 +155,7 @@ static void sample_build(struct dag *d)
 	dag_add_edge(d, last, ask, DAG_EDGE_BARRIER);
 	dag_add_edge(d, ask, wait, DAG_EDGE_BARRIER);
 	dag_add_edge(d, rev, ask, DAG_EDGE_BARRIER);
+	dag_derive(d); /* what the file does not carry: a hand-built DAG must agree with it to round-trip */
 	dag_finish(d);
 }
 
@@ -425,8 +426,8 @@ START_TEST(test_round_trip)
 	ck_assert_uint_eq(first.len, second.len);
 	ck_assert_mem_eq(first.data, second.data, first.len);
 	/* The forward reference was resolved: power-on w2 waits for the snapshot written after it. */
-	ck_assert_ptr_nonnull(strstr(first.data, "s8.power-on.w2, kind: power-on"));
-	ck_assert(strstr(first.data, "s3.snapshot.lun-103: storage") < strstr(first.data, "- {id: s3.snapshot.lun-103"));
+	ck_assert_ptr_nonnull(strstr(first.data, "{id: s8.power-on.w2, after: ["));
+	ck_assert(strstr(first.data, "s3.snapshot.lun-103]") < strstr(first.data, "- {id: s3.snapshot.lun-103"));
 	readback_free(r);
 	buf_free(&first);
 	buf_free(&second);
@@ -705,18 +706,18 @@ START_TEST(test_shape)
 	expect("sites: [east, west]", "sites: east", DRP051, "'sites' must be a list, found plain 'east'", "east");
 	expect("by-priority: true", "by-priority: yes", DRP051, "'by-priority' must be true or false", "yes");
 	expect("peer: lun-203, ", "", DRP051, "missing key 'peer' in replicated device 'lun-103'", NULL);
-	expect("kind: sync, step: 1, device: lun-101,", "kind: sync, step: 1, device: lun-101, workgroup: w1,", DRP051,
-	       "an operation has one target, and this one has both 'device' and 'workgroup'", "workgroup");
+	expect("{id: s1.sync.lun-101}", "{id: s1.sync.lun-101, kind: sync}", DRP051, "unknown key 'kind' in an operation",
+	       "kind");
+	expect("{id: s1.sync.lun-101}", "{after: []}", DRP051, "missing key 'id' in an operation", NULL);
+	expect("after: [s10.prompt]", "after: {s10.prompt: barrier}", DRP051, "'after' must be a list", NULL);
 	expect("id: w2", "id: 2", DRP051, "'id' must be a workgroup id (w1, w2, ...)", "2");
 	expect("plan-digest: sha256:9f86", "plan-digest: sha1:9f86", DRP051,
 	       "'plan-digest' must be '' or sha256: and 64 lowercase hex digits", NULL);
-	expect("after: {s10.prompt: barrier}", "after: {s10.prompt: barrier, s10.prompt: step}", DRP051,
-	       "duplicate key: 'after' names operation 's10.prompt' twice", "s10.prompt");
-	expect("after: {s10.prompt: barrier}", "after: {s10.prompt: wall}", DRP051, "unknown edge kind", "wall");
 	expect("vms: {web-01: esx-w1}", "vms: {web-01: esx-w1, web-01: ~}", DRP051,
 	       "duplicate key: VM 'web-01' is given twice in workgroup 'w3'", "web-01");
-	expect("  sync: {base-ms: 60000, per-vm-ms: 0}\n", "  sync: {base-ms: 60000, per-vm-ms: 0}\n  sync: {base-ms: 1, per-vm-ms: 0}\n",
-	       DRP051, "duplicate key 'sync' in 'latency'", "sync");
+	expect("  sync: {base-ms: 60000, per-vm-ms: 0}\n",
+	       "  sync: {base-ms: 60000, per-vm-ms: 0}\n  sync: {base-ms: 1, per-vm-ms: 0}\n", DRP051,
+	       "duplicate key 'sync' in 'latency'", "sync");
 	expect("  sync: {base-ms: 60000, per-vm-ms: 0}\n", "  sink: {base-ms: 60000, per-vm-ms: 0}\n", DRP051,
 	       "unknown operation kind", "sink");
 	expect("  sync: {base-ms: 60000, per-vm-ms: 0}\n", "  sync: {base-ms: 60000}\n", DRP051,
@@ -725,7 +726,7 @@ START_TEST(test_shape)
 	expect("steps:\n", "steps: [\n", DRP051, "not a compiled plan: invalid YAML", NULL);
 	expect("- {name: 'yes'}", "- {name: &a 'yes'}", DRP051, "YAML anchors are not allowed", NULL);
 	expect("- {name: 'yes'}", "- {name: !!str 'yes'}", DRP051, "YAML tags are not allowed", NULL);
-	expect("device: lun-103, site: west}\n", "device: lun-103, site: west}\n---\nmore: 1\n", DRP051,
+	expect("{id: s3.snapshot.lun-103}\n", "{id: s3.snapshot.lun-103}\n---\nmore: 1\n", DRP051,
 	       "a second YAML document; a compiled plan is one document", "---");
 	expect("rto-ms: 1800000\n", "rto-ms: 1800000\n- x\n", DRP051, "not a compiled plan: invalid YAML", NULL);
 	/* The format and the digest checked on the raw bytes must be the ones the YAML holds. */
@@ -742,7 +743,9 @@ START_TEST(test_shape)
 	free(text);
 	expect("format: 1\n", "note: \"a\nformat: 1 b\"\nformat: 1\n", DRP051,
 	       "this 'format' is not the value on the file's 'format:' line", "1");
-	expect("format: 1\ndigest: ", "format: 1\nnote: \"a\ndigest: sha256:0000000000000000000000000000000000000000000000000000000000000000 b\"\ndigest: ",
+	expect("format: 1\ndigest: ",
+	       "format: 1\nnote: \"a\ndigest: sha256:"
+	       "0000000000000000000000000000000000000000000000000000000000000000 b\"\ndigest: ",
 	       DRP051, "this 'digest' is not the value on the file's 'digest:' line", NULL);
 }
 END_TEST
@@ -813,8 +816,8 @@ START_TEST(test_references)
 	expect("devices: [lun-101, lun-102]\n  vms", "devices: [lun-101, lun-101]\n  vms", DRP054,
 	       "device 'lun-101' is listed twice", "lun-101");
 	expect("app-01: esx-e1", "app-01: esx-e9", DRP054, "unknown host 'esx-e9'", "esx-e9");
-	expect("group: cg-pay-db, site: west", "group: cg-pay-dc, site: west", DRP054, "unknown consistency group 'cg-pay-dc'",
-	       "cg-pay-dc");
+	expect("{id: s3.failover.cg-pay-db,", "{id: s3.failover.cg-pay-dc,", DRP054,
+	       "operation 's3.failover.cg-pay-dc' names no consistency group or device of this plan", NULL);
 	expect("peer-site: west, group: cg-pay-db}\n- {name: lun-102", "peer-site: west, group: cg-other}\n- {name: lun-102",
 	       DRP054, "unknown consistency group 'cg-other'", "cg-other");
 	expect("{name: cg-pay-db, devices: [lun-101, lun-102]}", "{name: cg-pay-db, devices: [lun-101, lun-102, lun-103]}",
@@ -827,7 +830,7 @@ START_TEST(test_references)
 	       "kind: replicated, site: east, peer: lun-203, peer-site: west, prefer: east}", DRP054,
 	       "'prefer' applies only to stretched devices, and 'lun-103' is replicated", "prefer");
 	expect("- id: w2\n", "- id: w5\n", DRP054, "workgroup 'w5' is out of sequence", "w5");
-	expect("workgroup: w3, site: west", "workgroup: w4, site: west", DRP054, "unknown workgroup 'w4'", "w4");
+	expect("{id: s6.migrate.w3,", "{id: s6.migrate.w4,", DRP054, "operation 's6.migrate.w4' names no workgroup", NULL);
 	expect("vms: {web-01: esx-w1}", "vms: {}", DRP054, "workgroup 'w3' has no VMs", "vms");
 	expect("vms: {web-01: esx-w1}", "vms: {db-01: esx-w1}", DRP054, "VM 'db-01' is in two workgroups, 'w1' and 'w3'",
 	       "db-01");
@@ -838,32 +841,33 @@ END_TEST
 
 START_TEST(test_operations)
 {
-	expect("{id: s11.wait, kind: wait, step: 11,", "{id: s11.wait, kind: wait, step: 12,", DRP054,
-	       "step 12 does not exist: the plan has 11 steps", "12");
-	expect("{id: s11.wait, kind: wait, step: 11,", "{id: s11.wait, kind: wait, step: 0,", DRP054,
-	       "'step' is out of range: 0 is not between 1 and 4294967295", "0");
-	expect("{id: s11.wait, kind: wait, step: 11,", "{id: s11.wait, kind: wait, step: 10,", DRP054,
-	       "operation id 's11.wait' does not match its fields, which make 's10.wait'", "s11.wait");
-	expect("{id: s9.run.w2, kind: run, step: 9, workgroup: w2,", "{id: s9.run.w1, kind: run, step: 9, workgroup: w1,",
-	       DRP054, "duplicate operation id 's9.run.w1'", "s9.run.w1");
-	expect("after: {s10.prompt: barrier}", "after: {s10.prompt: barrier, s12.nothing: step}", DRP054,
+	/* An operation is its id: step, kind and target are read from it. */
+	expect("{id: s11.wait,", "{id: s12.wait,", DRP054, "operation 's12.wait' is in step 12, but the plan has 11 steps",
+	       "s12.wait");
+	expect("{id: s11.wait,", "{id: s0.wait,", DRP054, "operation 's0.wait' is in step 0", "s0.wait");
+	expect("{id: s11.wait,", "{id: s011.wait,", DRP054,
+	       "operation id 's011.wait' is not written as drplan writes it: 's11.wait'", "s011.wait");
+	expect("{id: s11.wait,", "{id: s11.pause,", DRP054, "'s11.pause' is not an operation id", "s11.pause");
+	expect("{id: s11.wait,", "{id: wait,", DRP054, "'wait' is not an operation id", "wait");
+	expect("{id: s9.run.w2,", "{id: s9.run.w1,", DRP054, "duplicate operation id 's9.run.w1'", "s9.run.w1");
+	expect("after: [s10.prompt]", "after: [s10.prompt, s12.nothing]", DRP054,
 	       "'after' names operation 's12.nothing', which does not exist", "s12.nothing");
-	expect("{id: s2.shutdown.w1, kind: shutdown, step: 2, workgroup: w1,",
-	       "{id: s2.shutdown.cg-pay-db, kind: shutdown, step: 2, group: cg-pay-db,", DRP054,
-	       "a shutdown operation acts on a workgroup, not on a 'group'", "group");
-	expect("{id: s10.prompt, kind: prompt, step: 10,", "{id: s10.prompt.w1, kind: prompt, step: 10, workgroup: w1,",
-	       DRP054, "a prompt operation acts on the whole plan, not on a 'workgroup'", "workgroup");
-	expect("{id: s8.gate.p2, kind: gate, step: 8, priority: 2,", "{id: s8.gate, kind: gate, step: 8,", DRP054,
-	       "a gate operation acts on a priority, and this one names none", NULL);
-	expect("priority: 2,", "priority: -2,", DRP054, "'priority' is negative (-2)", "-2");
-	expect("priority: 2,", "priority: 2147483647,", DRP054, "'priority' is out of range", "2147483647");
-	/* A cycle: the first failover waits for a power-on that waits for it. */
-	expect("{id: s3.failover.lun-103, kind: failover, step: 3, device: lun-103, site: west, after: {",
-	       "{id: s3.failover.lun-103, kind: failover, step: 3, device: lun-103, site: west, after: {s7.register.w2: step, ",
-	       DRP054, "operations wait for each other in a cycle: s3.failover.lun-103 -> s7.register.w2 -> s3.failover.lun-103",
+	expect("after: [s10.prompt]", "after: [s10.prompt, s10.prompt]", DRP051,
+	       "'after' names operation 's10.prompt' twice", NULL);
+	expect("{id: s2.shutdown.w1}", "{id: s2.shutdown.cg-pay-db}", DRP054,
+	       "operation 's2.shutdown.cg-pay-db' names no workgroup of this plan", "s2.shutdown.cg-pay-db");
+	expect("{id: s2.shutdown.w1}", "{id: s2.shutdown.w9}", DRP054, "names no workgroup of this plan", NULL);
+	expect("{id: s1.sync.lun-101}", "{id: s1.sync.lun-999}", DRP054,
+	       "operation 's1.sync.lun-999' names no device of this plan", NULL);
+	expect("{id: s10.prompt,", "{id: s10.prompt.w1,", DRP054, "'s10.prompt.w1' is not an operation id", NULL);
+	expect("{id: s8.gate.p2,", "{id: s8.gate,", DRP054, "operation 's8.gate' names no priority", NULL);
+	expect("{id: s8.gate.p2,", "{id: s8.gate.p-2,", DRP054, "names no priority", NULL);
+	/* A cycle: the first failover waits for a register that waits for it. */
+	expect("{id: s3.failover.lun-103, after: [", "{id: s3.failover.lun-103, after: [s7.register.w2, ", DRP054,
+	       "operations wait for each other in a cycle: s3.failover.lun-103 -> s7.register.w2 -> s3.failover.lun-103",
 	       "s3.failover.lun-103");
-	expect("after: {s10.prompt: barrier}", "after: {s10.prompt: barrier, s11.wait: step}", DRP054,
-	       "in a cycle: s11.wait -> s11.wait", "s11.wait");
+	expect("after: [s10.prompt]", "after: [s10.prompt, s11.wait]", DRP054, "in a cycle: s11.wait -> s11.wait",
+	       "s11.wait");
 }
 END_TEST
 
@@ -921,8 +925,12 @@ START_TEST(test_truncated)
 		copy[n] = '\0';
 		bool sealed = compiled_reseal(copy, n);
 		r = read_n(copy, n);
-		ck_assert(!r->ok);
-		ck_assert_uint_ge(r->diags.len, 1);
+		/* Resealed and cut right after an operation, it is a whole (smaller) plan: the seal is
+		 * what catches a truncation, and without the reseal it did. */
+		const char *rest = text + n + (text[n] == '\n');
+		bool whole = n > 0 && text[n - 1] != ' ' && (strncmp(rest, "- {id: ", 7) == 0 || *rest == '\0');
+		ck_assert_msg(!r->ok || whole, "cut at %zu: '%.20s'", n, text + n);
+		ck_assert(r->ok || r->diags.len >= 1);
 		if (sealed) {
 			cut_later++;
 			for (size_t i = 0; i < r->diags.len; i++)
@@ -1019,7 +1027,8 @@ START_TEST(test_100k_vms)
 	assert_dag_equal(&d, &r->d);
 	double write_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	double read_s = (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
-	fprintf(stderr, "compiled: 100k VMs, %u operations (%.1f MB): written in %.3f s, read in %.3f s, %.1f MB in the arena\n",
+	fprintf(stderr, "compiled: 100k VMs, %u operations (%.1f MB): written in %.3f s, read in %.3f s, "
+	                "%.1f MB in the arena\n",
 	        d.n_ops, first.len / 1e6, write_s, read_s, r->d.arena.total / 1e6);
 	/* A tenth of the million-VM goal of well under 2 s each, with room for sanitizers. */
 	ck_assert_msg(write_s < 2.0 && read_s < 2.0, "write %.3f s, read %.3f s", write_s, read_s);

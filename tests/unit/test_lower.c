@@ -43,6 +43,14 @@ static void lower_text(struct lowered *l, const char *text)
 	}
 	ck_assert_uint_eq(l->model->n_plans, 1);
 	lower_plan(l->model, 0, &l->sources, &l->dag, &l->diags);
+	/* The compiled plan leaves out what dag_derive restores: lowering must agree with it. */
+	const struct dag *d = &l->dag;
+	for (uint32_t i = 0; i < d->n_ops; i++) {
+		ck_assert_uint_eq(d->ops[i].site, dag_op_default_site(d, &d->ops[i]));
+		ck_assert_uint_eq(d->ops[i].flags, dag_op_default_flags(d, &d->ops[i]));
+	}
+	for (uint32_t i = 0; i < d->n_edges; i++)
+		ck_assert_uint_eq(d->edges[i].kind, dag_edge_kind_of(d, d->edges[i].from, d->edges[i].to));
 }
 
 static void lowered_free(struct lowered *l)
