@@ -404,6 +404,12 @@ static void w_key_true(struct writer *w, const char *key, bool v)
 
 static void write_world(struct writer *w, const struct dag *d)
 {
+	w_word(w, "protections");
+	w_seq(w, true);
+	for (uint32_t i = 0; i < d->n_protections; i++)
+		w_text(w, d->protections[i]);
+	w_seq_end(w);
+
 	w_word(w, "sites");
 	w_seq(w, true);
 	for (uint32_t i = 0; i < d->n_sites; i++)
@@ -710,7 +716,7 @@ enum vt {
 };
 
 /* What a sequence of names holds. */
-enum names { NL_SITES, NL_DEVICES, NL_OPS };
+enum names { NL_PROTECTIONS, NL_SITES, NL_DEVICES, NL_OPS };
 
 /* The tables a name may refer to. */
 enum table { T_SITE, T_HOST, T_DEVICE, T_GROUP, T_VM, T_OP, T_N };
@@ -754,7 +760,7 @@ struct field {
 
 /* Keys, in the order the writer writes them (which the reader requires at the top level only). */
 enum { R_FORMAT, R_DIGEST, R_PLAN, R_PLAN_DIGEST, R_INVENTORY_DIGEST, R_MODE, R_FROM, R_TO, R_WORKGROUP_SIZE,
-       R_RTO, R_SITES, R_HOSTS, R_DEVICES, R_GROUPS, R_STEPS, R_LIMITS, R_LATENCY, R_WORKGROUPS,
+       R_RTO, R_PROTECTIONS, R_SITES, R_HOSTS, R_DEVICES, R_GROUPS, R_STEPS, R_LIMITS, R_LATENCY, R_WORKGROUPS,
        R_OPERATIONS, R_N };
 enum { H_NAME, H_SITE, H_N };
 enum { D_NAME, D_KIND, D_SITE, D_PEER, D_PEER_SITE, D_GROUP, D_PREFER, D_N };
@@ -779,6 +785,7 @@ static const struct field root_fields[R_N] = {
 	{"to", VT_NAME, 0, 0, 0},
 	{"workgroup-size", VT_INT, 0, 1, I32},
 	{"rto-ms", VT_MS, 0, 0, 0},
+	{"protections", VT_NAMES, NL_PROTECTIONS, 0, 0},
 	{"sites", VT_NAMES, NL_SITES, 0, 0},
 	{"hosts", VT_LIST, C_HOST, 0, 0},
 	{"devices", VT_LIST, C_DEVICE, 0, 0},
@@ -1626,6 +1633,25 @@ static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev
 		fw->at = at;
 		return;
 	}
+	if (f->sub == NL_PROTECTIONS) {
+		if (!take_name(p, "a protection group's name", ev, at))
+			return;
+		struct dag *d = p->d;
+		for (uint32_t i = 0; i < d->n_protections; i++)
+			if (strlen(d->protections[i]) == n && memcmp(d->protections[i], v, n) == 0) {
+				recompile_hint(rd_error(p, DRP054, at, "duplicate protection group '%.*s'", quote_len(n), v));
+				return;
+			}
+		/* Few (a plan protects a handful of groups): a plain array that doubles. */
+		if ((d->n_protections & (d->n_protections - 1)) == 0) {
+			const char **grown = arena_alloc(&d->arena, 2 * ((size_t)d->n_protections + 1) * sizeof *grown);
+			if (d->n_protections)
+				memcpy(grown, d->protections, d->n_protections * sizeof *grown);
+			d->protections = grown;
+		}
+		d->protections[d->n_protections++] = pool_strndup(&p->strings, v, n);
+		return;
+	}
 	if (f->sub == NL_SITES) {
 		if (!take_name(p, "a site name", ev, at))
 			return;
@@ -2219,7 +2245,8 @@ static void item(struct reader *p, struct frame *f, const yaml_event_t *ev, enum
 	if (f->ctx == C_NAMES) {
 		if (kind != NODE_SCALAR) {
 			skip(p, kind, at, flow,
-			     wrong_type(p, f->sub == NL_SITES ? "a site" : f->sub == NL_OPS ? "an operation in 'after'" : "a device",
+			     wrong_type(p, f->sub == NL_SITES ? "a site" : f->sub == NL_OPS ? "an operation in 'after'"
+			                 : f->sub == NL_PROTECTIONS ? "a protection group" : "a device",
 			                "a name", kind, ev, at));
 			return;
 		}

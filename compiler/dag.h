@@ -164,6 +164,9 @@ struct dag {
 	int64_t rto_ms;                /* 0: none */
 	char plan_digest[65];          /* SHA-256 (hex) of the plan's sources and inventories, or "" */
 	char inventory_digest[65];     /* SHA-256 (hex) of its inventories, or "" */
+	/* The protection groups the plan moves, sorted: a run locks them (runtime/lock.h). */
+	const char **protections;
+	uint32_t n_protections;
 	/* The world, as far as the plan touches it. */
 	struct dag_site *sites;
 	uint32_t n_sites;

@@ -54,6 +54,11 @@ static int by_vm_name(const void *a, const void *b)
 	return strcmp(sort_model->vms[*(const uint32_t *)a].name, sort_model->vms[*(const uint32_t *)b].name);
 }
 
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int by_index(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -705,6 +710,10 @@ void lower_plan(const struct model *m, uint32_t plan_index, struct src_set *sour
 		if (vm_in_plan(plan, &m->vms[v]))
 			plan_vms[n_plan_vms++] = v;
 	copy_world(&l, plan_vms, n_plan_vms);
+	d->protections = arena_alloc(&d->arena, (plan->n_protections + 1) * sizeof *d->protections);
+	for (uint32_t i = 0; i < plan->n_protections; i++)
+		d->protections[d->n_protections++] = m->protections[plan->protections[i]].name;
+	qsort(d->protections, d->n_protections, sizeof *d->protections, by_string);
 	d->from = plan->from == MODEL_NONE ? DAG_NONE : l.site_of[plan->from];
 	d->to = plan->to == MODEL_NONE ? DAG_NONE : l.site_of[plan->to];
 	form_workgroups(&l, plan_vms, n_plan_vms);

@@ -31,6 +31,9 @@ static void sample_build(struct dag *d)
 	d->mode = AST_MODE_PLANNED;
 	strcpy(d->plan_digest, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
 	strcpy(d->inventory_digest, "");
+	static const char *protections[] = {"payments", "yes"};
+	d->protections = protections;
+	d->n_protections = 2;
 	d->n_sites = 2;
 	d->sites = table(d, 2, sizeof *d->sites);
 	d->sites[0].name = sample_sites[0];
@@ -280,6 +283,9 @@ static void assert_dag_equal(const struct dag *a, const struct dag *b)
 	ck_assert_uint_eq(a->from, b->from);
 	ck_assert_uint_eq(a->to, b->to);
 	ck_assert_uint_eq(a->workgroup_size, b->workgroup_size);
+	ck_assert_uint_eq(a->n_protections, b->n_protections);
+	for (uint32_t i = 0; i < a->n_protections; i++)
+		ck_assert_str_eq(a->protections[i], b->protections[i]);
 	ck_assert_int_eq(a->rto_ms, b->rto_ms);
 	ck_assert_str_eq(a->plan_digest, b->plan_digest);
 	ck_assert_str_eq(a->inventory_digest, b->inventory_digest);
@@ -703,6 +709,8 @@ START_TEST(test_shape)
 	expect("- {name: 'yes'}", "- {site: east}", DRP051, "missing key 'name' in a host", "{site: east}");
 	expect("- {name: 'yes'}", "- {name: 'yes', nmae: x}", DRP051, "unknown key 'nmae' in a host", "nmae");
 	expect("- {name: 'yes'}", "- name", DRP051, "a host must be a mapping, found plain 'name'", "name");
+	expect("protections: [payments, 'yes']", "protections: [payments, payments]", DRP054,
+	       "duplicate protection group 'payments'", NULL);
 	expect("sites: [east, west]", "sites: east", DRP051, "'sites' must be a list, found plain 'east'", "east");
 	expect("by-priority: true", "by-priority: yes", DRP051, "'by-priority' must be true or false", "yes");
 	expect("peer: lun-203, ", "", DRP051, "missing key 'peer' in replicated device 'lun-103'", NULL);
