@@ -25,6 +25,8 @@ int cmd_compile(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Options every command that reports diagnostics takes. */
 struct cli_report {
@@ -68,5 +70,15 @@ struct cli_plan_options {
  * wrong) or EXIT_USAGE (unreadable, or no such plan). Call cli_plan_free in every case. */
 int cli_plan_load(struct cli_plan *p, const char *path, const struct cli_plan_options *options);
 void cli_plan_free(struct cli_plan *p);
+
+/* The options of every command that loads a plan (--plan, --root, --latency, --format, --color),
+ * for its getopt_long table, and their handling: cli_plan_option returns 1 if opt was one of them
+ * (and its value is good), 0 if it is not one of them, -1 after printing a usage error. */
+#define CLI_PLAN_OPTIONS                                                                            \
+	{"plan", required_argument, NULL, 'p'}, {"root", required_argument, NULL, 'r'},                 \
+	{"latency", required_argument, NULL, 'l'}, {"format", required_argument, NULL, 'f'},            \
+	{"color", required_argument, NULL, 'c'}
+int cli_plan_option(const char *command, int opt, const char *arg, struct cli_report *report,
+                    struct cli_plan_options *plan);
 
 #endif

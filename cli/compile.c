@@ -229,11 +229,7 @@ int cmd_compile(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
-		{"plan", required_argument, NULL, 'p'},
-		{"latency", required_argument, NULL, 'l'},
-		{"root", required_argument, NULL, 'r'},
-		{"format", required_argument, NULL, 'f'},
-		{"color", required_argument, NULL, 'c'},
+		CLI_PLAN_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -247,19 +243,13 @@ int cmd_compile(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'o': output = optarg; break;
-		case 'p': plan_options.plan = optarg; break;
-		case 'l': plan_options.latency = optarg; break;
-		case 'r': plan_options.root = optarg; break;
-		case 'f':
-			if (!cli_parse_format("compile", optarg, &report))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (!cli_parse_color("compile", optarg, &report))
-				return EXIT_USAGE;
-			break;
 		case 'h': compile_usage(stdout); return EXIT_OK;
-		default: return cli_usage_error("compile", "unknown option '%s'", argv[optind - 1]);
+		default:
+			switch (cli_plan_option("compile", opt, optarg, &report, &plan_options)) {
+			case 1: break;
+			case 0: return cli_usage_error("compile", "unknown option '%s'", argv[optind - 1]);
+			default: return EXIT_USAGE;
+			}
 		}
 	}
 	if (optind >= argc)

@@ -19,6 +19,8 @@ static const struct command {
 	{"plan", cmd_plan, "show a plan's steps, workgroups, critical path and predicted RTO"},
 	{"graph", cmd_graph, "write a plan's DAG as a Graphviz DOT graph"},
 	{"diff", cmd_diff, "show what changed between two plans or compiled plans"},
+	{"run", cmd_run, "execute a plan on the simulator, journaled and resumable"},
+	{"status", cmd_status, "show the progress and outcome of a run from its journal"},
 };
 
 static void usage(FILE *out)

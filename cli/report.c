@@ -53,6 +53,19 @@ void cli_print_diags(struct diag_list *diags, struct src_set *sources, const str
 	buf_free(&out);
 }
 
+int cli_plan_option(const char *command, int opt, const char *arg, struct cli_report *report,
+                    struct cli_plan_options *plan)
+{
+	switch (opt) {
+	case 'p': plan->plan = arg; return 1;
+	case 'r': plan->root = arg; return 1;
+	case 'l': plan->latency = arg; return 1;
+	case 'f': return cli_parse_format(command, arg, report) ? 1 : -1;
+	case 'c': return cli_parse_color(command, arg, report) ? 1 : -1;
+	default: return 0;
+	}
+}
+
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
 	va_list ap;

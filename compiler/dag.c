@@ -47,6 +47,18 @@ void dag_free(struct dag *d)
 	memset(d, 0, sizeof *d);
 }
 
+void dag_reserve(struct dag *d, uint32_t ops, uint32_t edges)
+{
+	if (ops > d->cap_ops) {
+		d->cap_ops = ops;
+		d->ops = xrealloc(d->ops, (size_t)ops * sizeof *d->ops);
+	}
+	if (edges > d->cap_edges) {
+		d->cap_edges = edges;
+		d->edges = xrealloc(d->edges, (size_t)edges * sizeof *d->edges);
+	}
+}
+
 uint32_t dag_add_op(struct dag *d, enum dag_op_kind kind, enum dag_target target_kind, uint32_t target,
                     uint32_t step, uint32_t site, unsigned flags)
 {

@@ -198,6 +198,9 @@ struct dag {
 void dag_init(struct dag *d);
 void dag_free(struct dag *d);
 
+/* Makes room for this many operations and edges, so that a builder that knows its sizes roughly
+ * allocates once: pages a generous guess never touches cost no memory. */
+void dag_reserve(struct dag *d, uint32_t ops, uint32_t edges);
 /* Appends an operation and returns its index. */
 uint32_t dag_add_op(struct dag *d, enum dag_op_kind kind, enum dag_target target_kind, uint32_t target,
                     uint32_t step, uint32_t site, unsigned flags);

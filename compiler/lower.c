@@ -721,6 +721,12 @@ void lower_plan(const struct model *m, uint32_t plan_index, struct src_set *sour
 	copy_steps(&l, sources, diags);
 	copy_limits(&l);
 
+	/* At most one operation per device or workgroup and step, plus the gates, and a few edges each. */
+	uint64_t most = 0;
+	for (uint32_t s = 0; s < d->n_steps; s++)
+		most += (uint64_t)d->n_devices + 2 * (uint64_t)d->n_workgroups + 1;
+	most = most < UINT32_MAX / 4 ? most : UINT32_MAX / 4;
+	dag_reserve(d, (uint32_t)most, 4 * (uint32_t)most);
 	l.dev_last = none_filled(d->n_devices);
 	l.dev_sync = none_filled(d->n_devices);
 	l.dev_unit = none_filled(d->n_devices);

@@ -12,7 +12,7 @@
 #include "alloc.h"
 #include "buf.h"
 
-static bool fsync_directory_of(const char *path)
+bool fs_sync_directory_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
@@ -81,7 +81,7 @@ bool fs_atomic_commit(struct fs_atomic *f, char *err, size_t errlen)
 	}
 	free(f->tmp);
 	f->tmp = NULL;
-	bool synced = fsync_directory_of(f->path);
+	bool synced = fs_sync_directory_of(f->path);
 	if (!synced)
 		snprintf(err, errlen, "cannot sync the directory of %s: %s", f->path, strerror(errno));
 	free(f->path);

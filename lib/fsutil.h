@@ -11,6 +11,10 @@
  * err[errlen]. */
 bool fs_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
+/* fsyncs the directory that holds path, so that a file created or renamed there survives a crash.
+ * False (errno set) if it could not. */
+bool fs_sync_directory_of(const char *path);
+
 /* The same for a file written piece by piece (too large to hold in memory): fs_atomic_open makes the
  * temporary file, fs_atomic_write appends (fs_atomic.fd may also be used directly, with pwrite),
  * fs_atomic_commit syncs and renames it over path, fs_atomic_abort removes it. Each returns false

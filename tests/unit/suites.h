@@ -18,5 +18,8 @@ Suite *estimate_suite(void);  /* test_estimate.c: limits, the RTO estimate, late
 Suite *views_suite(void);     /* test_views.c: DOT graphs and plan diffs of hand-built DAGs */
 Suite *verify_suite(void);    /* test_verify.c: the DAG verifier, on hand-built DAGs good and broken */
 Suite *compiled_suite(void);  /* test_compiled.c: SHA-256, the compiled plan's writer and reader */
+Suite *journal_suite(void);   /* test_journal.c: CRC-32C, the run journal, protection-group locks */
+Suite *run_suite(void);       /* test_run.c: the scheduler and the script runner, through a fake adapter */
+Suite *sim_suite(void);       /* test_sim.c: the simulator adapter: physics, effects.log, reopening */
 
 #endif

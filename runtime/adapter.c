@@ -1,0 +1,107 @@
+/* adapter.c: what every adapter shares: the mapping from a DAG operation's kind to the vtable entry
+ * that performs it, and the reply helper. */
+#include "adapter.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/buf.h"
+
+void adapter_reply_set(struct adapter_reply *reply, enum adapter_status status, const char *fmt, ...)
+{
+	reply->status = status;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(reply->message, sizeof reply->message, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		reply->message[0] = '\0';
+		return;
+	}
+	if ((size_t)n >= sizeof reply->message) {
+		/* Cut at a character boundary, so that a truncated name never ends in half a UTF-8
+		 * sequence in the journal or on a terminal. */
+		const unsigned char *m = (const unsigned char *)reply->message;
+		size_t len = sizeof reply->message - 1, lead = len;
+		while (lead > 0 && (m[lead - 1] & 0xC0) == 0x80)
+			lead--;
+		if (lead > 0 && m[lead - 1] >= 0xC0) {
+			size_t need = m[lead - 1] >= 0xF0 ? 4 : m[lead - 1] >= 0xE0 ? 3 : 2;
+			if (len - (lead - 1) < need)
+				reply->message[lead - 1] = '\0';
+		}
+	}
+}
+
+/* The entry that performs a kind, or NULL for the kinds that are not an adapter's (plan operations
+ * and scripts, which the scheduler runs itself). */
+static adapter_fn entry_for(const struct adapter_vtable *vt, enum dag_op_kind kind)
+{
+	switch (kind) {
+	case DAG_SYNC: return vt->sync;
+	case DAG_FAILOVER: return vt->failover;
+	case DAG_PREFER: return vt->set_preference;
+	case DAG_SHUTDOWN: return vt->shutdown;
+	case DAG_MIGRATE: return vt->migrate;
+	case DAG_REGISTER: return vt->register_vms;
+	case DAG_POWER_ON: return vt->power_on;
+	case DAG_SNAPSHOT: return vt->snapshot;
+	case DAG_REVERSE: return vt->reverse;
+	case DAG_RUN:
+	case DAG_PROMPT:
+	case DAG_WAIT:
+	case DAG_GATE:
+	case DAG_N_OP_KINDS: break;
+	}
+	return NULL;
+}
+
+static bool adapter_kind(enum dag_op_kind kind)
+{
+	return kind <= DAG_REVERSE && kind != DAG_RUN;
+}
+
+void adapter_perform(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply)
+{
+	reply->status = ADAPTER_DONE;
+	reply->message[0] = '\0';
+	reply->duration_ms = 0;
+	const struct dag *d = req->dag;
+	if (!d || req->op >= d->n_ops) {
+		adapter_reply_set(reply, ADAPTER_FAILED, "no operation %u in the plan", req->op);
+		return;
+	}
+	enum dag_op_kind kind = (enum dag_op_kind)d->ops[req->op].kind;
+	struct buf id = BUF_INIT;
+	dag_op_id(d, req->op, &id);
+	if (!adapter_kind(kind)) {
+		adapter_reply_set(reply, ADAPTER_FAILED, "%s: a %s operation is not an adapter's to perform", id.data,
+		                  kind < DAG_N_OP_KINDS ? dag_op_kind_names[kind] : "unknown");
+		goto out;
+	}
+	adapter_fn fn = entry_for(a->vt, kind);
+	if (!fn) {
+		adapter_reply_set(reply, ADAPTER_FAILED, "%s: the %s adapter cannot %s", id.data, a->vt->name,
+		                  dag_op_kind_names[kind]);
+		goto out;
+	}
+	if (kind == DAG_FAILOVER && a->vt->prepare_failover) {
+		/* The protected site's half first. In disaster mode that site may be gone: its failure is
+		 * ignored (docs/language.md, "failover storage"), whatever the operation's own flags say,
+		 * since promoting the peer is not best-effort. */
+		struct adapter_reply prep = {ADAPTER_DONE, "", 0};
+		a->vt->prepare_failover(a, req, &prep);
+		bool ignore = req->best_effort || d->mode == AST_MODE_DISASTER;
+		if (prep.status != ADAPTER_DONE && !ignore) {
+			*reply = prep;
+			goto out;
+		}
+		fn(a, req, reply);
+		reply->duration_ms += prep.duration_ms;
+		goto out;
+	}
+	fn(a, req, reply);
+out:
+	buf_free(&id);
+}
