@@ -1519,7 +1519,8 @@ static void check_storage(struct verifier *v)
 			shown_cap = v->list.n;
 			shown = xrealloc(shown, shown_cap * sizeof *shown);
 		}
-		memset(shown, 0, v->list.n * sizeof *shown);
+		if (v->list.n) /* shown is NULL until the first workgroup with devices */
+			memset(shown, 0, v->list.n * sizeof *shown);
 		uint32_t prev = NONE;
 		for (uint32_t k = 0; k < v->n_wslots && !v->gave_up; k++) {
 			enum ast_step_kind kind = d->steps[v->wslot_step[k]].kind;
