@@ -12,6 +12,10 @@
  * always have a smaller priority number, so the dependencies are acyclic. The plan protects every
  * group and lists every kind of step. DIR/scripts/smoke-test.sh is the script of its `run` step.
  *
+ * With --shared-devices the VMs of one role in one block sit on one device of the block, as VMs
+ * deployed from one template to one datastore do: workgroups come out full (the default spreads
+ * VMs over 1-3 devices at random, the worst case for workgroup formation).
+ *
  * With --inline-vms the VMs are declared in the plan itself (`vm NAME priority P [after VM] on
  * DEV... host H`, one line each) and no inventory is written: that is the parser benchmark's input.
  *
@@ -217,6 +221,7 @@ struct gen {
 	uint64_t seed;
 	unsigned long n_vms;
 	bool inline_vms;
+	bool shared_devices;
 	unsigned long n_hosts; /* per site */
 	unsigned long svc_vms[N_SERVICES];
 	/* Totals, from a first pass. */
@@ -373,6 +378,12 @@ static void vm_next(struct vm_gen *v, const struct block *b, unsigned long j, st
 	vm->first = (unsigned)(j % b->n_dev); /* round robin: every device gets VMs */
 	unsigned long n_dev = uniform(&v->rng, 1, 3);
 	vm->n_dev = (unsigned)(n_dev < b->n_dev ? n_dev : b->n_dev);
+	if (v->g->shared_devices) {
+		/* The VMs of one role share one datastore of their block (drawn as above all the same,
+		 * so that the other streams do not change). */
+		vm->first = role % b->n_dev;
+		vm->n_dev = 1;
+	}
 	vm->off = uniform(&v->rng, 0, 99) < 2;
 	vm->after_role = -1;
 	uint64_t r = rnd(&v->rng);
@@ -806,7 +817,7 @@ static void make_dirs(const char *dir)
 
 static void usage(FILE *f)
 {
-	fputs("usage: gen-plan --vms N --out DIR [--seed S] [--inline-vms]\n"
+	fputs("usage: gen-plan --vms N --out DIR [--seed S] [--shared-devices] [--inline-vms]\n"
 	      "\n"
 	      "Writes DIR/plan.drp and DIR/inventory.yaml (and DIR/scripts/smoke-test.sh): a planned\n"
 	      "failover of N VMs between two sites, for benchmarks. The same arguments give the same bytes.\n"
@@ -814,6 +825,7 @@ static void usage(FILE *f)
 	      "  --vms N        number of VMs (1 to 100000000)\n"
 	      "  --out DIR      output directory, created if missing\n"
 	      "  --seed S       random seed (default 1)\n"
+	      "  --shared-devices  the VMs of one role in one block sit on one device (full workgroups)\n"
 	      "  --inline-vms   declare the VMs in the plan (`vm NAME priority P on DEV... host H`)\n"
 	      "                 instead of in an inventory; no inventory.yaml is written\n",
 	      f);
@@ -839,6 +851,7 @@ int main(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},
 		{"seed", required_argument, NULL, 's'},
 		{"inline-vms", no_argument, NULL, 'i'},
+		{"shared-devices", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -868,6 +881,7 @@ int main(int argc, char **argv)
 			g.seed = v;
 			break;
 		case 'i': g.inline_vms = true; break;
+		case 'S': g.shared_devices = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
