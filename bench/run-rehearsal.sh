@@ -68,6 +68,7 @@ build/bench/gen-plan --vms "$REF_VMS" --seed 1 --out "$WORK/ref" >/dev/null
 : >"$WORK/ratio.lb"
 : >"$WORK/ratio.barrier"
 : >"$WORK/ratio.tight"
+: >"$WORK/ratio.release"
 for seed in $SEEDS; do
 	rehearse "pipe$seed" --yes --seed "$seed" --scripts "$WORK/ref" "$WORK/ref.yaml"
 	rehearse "barrier$seed" --yes --seed "$seed" --strategy barrier --scripts "$WORK/ref" "$WORK/ref.yaml"
@@ -77,14 +78,17 @@ for seed in $SEEDS; do
 	bm=$(sed -n 's/^makespan \([0-9]*\) ms/\1/p' "$WORK/lbb$seed")
 	lb=$(sed -n 's/^lower bound \([0-9]*\) ms.*/\1/p' "$WORK/lb$seed")
 	tight=$(sed -n 's/^head-aware lower bound \([0-9]*\) ms/\1/p' "$WORK/lb$seed")
+	rel=$(sed -n 's/^release-aware lower bound \([0-9]*\) ms/\1/p' "$WORK/lb$seed")
+	awk -v a="$pm" -v b="$rel" 'BEGIN { printf "%.4f\n", a / b }' >>"$WORK/ratio.release"
 	why=$(sed -n 's/^lower bound [0-9]* ms (\(.*\))/\1/p' "$WORK/lb$seed")
 	awk -v a="$pm" -v b="$lb" 'BEGIN { printf "%.4f\n", a / b }' >>"$WORK/ratio.lb"
 	awk -v a="$pm" -v b="$bm" 'BEGIN { printf "%.4f\n", a / b }' >>"$WORK/ratio.barrier"
 	awk -v a="$pm" -v b="$tight" 'BEGIN { printf "%.4f\n", a / b }' >>"$WORK/ratio.tight"
-	echo "   seed $seed: pipelined $pm ms, lower bound $lb ms ($why), head-aware bound $tight ms, barrier $bm ms"
+	echo "   seed $seed: pipelined $pm ms, lower bound $lb ms ($why), head-aware bound $tight ms, release-aware bound $rel ms, barrier $bm ms"
 done
 echo "   makespan / lower bound: median $(median <"$WORK/ratio.lb"), worst $(max <"$WORK/ratio.lb")"
 echo "   makespan / head-aware bound: median $(median <"$WORK/ratio.tight"), worst $(max <"$WORK/ratio.tight")"
+echo "   makespan / release-aware bound: median $(median <"$WORK/ratio.release"), worst $(max <"$WORK/ratio.release")"
 echo "   pipelined / barrier:    median $(median <"$WORK/ratio.barrier"), worst $(max <"$WORK/ratio.barrier")"
 
 echo "== (d) scheduler overhead: zero-latency operations, one VM per workgroup"
