@@ -110,9 +110,10 @@ bool journal_read_mem(const char *data, size_t len, const char *name, unsigned f
                       char *plan_name_out, void (*each)(void *ctx, const struct journal_record *r),
                       void (*warn)(void *ctx, const char *message), void *ctx, char *err, size_t errlen);
 
-/* The digest a journal's header holds for plan d: the SHA-256 (hex) of its compiled plan's bytes
- * (compiled_write), so the same plan gives the same digest whether it was run from its source or
- * from its compiled file, and any change to what would run gives another. */
+/* The digest a journal's header holds for plan d: its compiled plan's seal (the SHA-256 of the
+ * compiled plan's bytes with the seal's digits as zeros: docs/compiled-plan.md), so the same plan
+ * gives the same digest whether it was run from its source or from its compiled file, and any
+ * change to what would run gives another. */
 void journal_plan_digest(const struct dag *d, char out[65]);
 
 /* The header line and a record line exactly as the journal holds them, newline included (what
