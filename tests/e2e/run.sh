@@ -33,6 +33,11 @@ contains "$scratch/err" "add --resume" "and says so"
 expect_status 1 "a failure exits 1" drun --simulate --journal iso.journal --fail s5.power-on.w3 "$plans/erp-disaster.drp"
 contains "$scratch/out" "failed at s5.power-on.w3" "the failed workgroup's VMs say where"
 check "other VMs recovered" grep -q ' recovered ' "$scratch/out"
+expect_status 1 "status of a run with a failure" "$DRPLAN" status iso.journal
+expect_status 1 "status per VM" "$DRPLAN" status --compiled "$plans/erp-disaster.drp" --root "$plans" --all iso.journal
+contains "$scratch/out" "s5.power-on.w3" "names the failed operation"
+expect_status 0 "status as JSON" "$DRPLAN" status --json ok.journal
+check "the JSON is one object" sh -c "head -c 1 '$scratch/out' | grep -q '{'"
 
 # Planned mode stops starting new work at the first failure.
 expect_status 1 "planned stop" drun --simulate --journal stop.journal --fail s2.shutdown.w1 "$plans/payments-failover.drp"
@@ -54,6 +59,7 @@ check "the production VMs still run at east" \
 # (A rehearsal, --simulate, confirms prompts by itself: this is real time, scaled down.)
 expect_status 3 "a prompt leaves the run unfinished" drun --time-scale 0.001 --journal ask.journal "$plans/payments-failover.drp" </dev/null
 contains "$scratch/err" "resume with" "and says how to go on"
+expect_status 3 "status of an unfinished run" "$DRPLAN" status ask.journal
 expect_status 0 "resumed with --yes" drun --time-scale 0.001 --yes --resume --journal ask.journal "$plans/payments-failover.drp"
 effects ask.journal.sim/effects.log >ask.effects
 check "the resumed run performed nothing twice" test -z "$(uniq -d ask.effects)"
