@@ -73,15 +73,16 @@ void adapter_perform(struct adapter *a, const struct adapter_request *req, struc
 		return;
 	}
 	enum dag_op_kind kind = (enum dag_op_kind)d->ops[req->op].kind;
-	struct buf id = BUF_INIT;
-	dag_op_id(d, req->op, &id);
+	struct buf id = BUF_INIT; /* the operation's id, for the error messages only: no allocation per call */
 	if (!adapter_kind(kind)) {
+		dag_op_id(d, req->op, &id);
 		adapter_reply_set(reply, ADAPTER_FAILED, "%s: a %s operation is not an adapter's to perform", id.data,
 		                  kind < DAG_N_OP_KINDS ? dag_op_kind_names[kind] : "unknown");
 		goto out;
 	}
 	adapter_fn fn = entry_for(a->vt, kind);
 	if (!fn) {
+		dag_op_id(d, req->op, &id);
 		adapter_reply_set(reply, ADAPTER_FAILED, "%s: the %s adapter cannot %s", id.data, a->vt->name,
 		                  dag_op_kind_names[kind]);
 		goto out;
