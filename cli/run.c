@@ -13,6 +13,7 @@
 
 #include "../lib/alloc.h"
 #include "../runtime/adapters/sim.h"
+#include "../runtime/faults.h"
 #include "../runtime/journal.h"
 #include "../runtime/lock.h"
 #include "../runtime/run.h"
@@ -28,7 +29,7 @@ struct listed {
 struct run_cli {
 	struct cli_report report;
 	struct cli_plan_options plan;
-	const char *journal, *sim_state, *lock_dir, *scripts;
+	const char *journal, *sim_state, *lock_dir, *scripts, *faults;
 	bool resume, simulate, barrier, yes, json, all;
 	uint64_t seed;
 	uint32_t workers;
@@ -298,6 +299,8 @@ static void run_usage(FILE *out)
 	        "  --down SITE         the simulator's SITE is down (a disaster rehearsal; repeatable)\n"
 	        "  --fail OP|VM        this operation id or VM's operations fail (repeatable)\n"
 	        "  --transient OP      this operation fails transiently twice, then succeeds (repeatable)\n"
+	        "  --faults FILE       inject the faults of this rules file (docs/faults.md): errors,\n"
+	        "                      timeouts, delays, lost replies, a crash (exit 70), drawn from --seed\n"
 	        "  --strategy S        pipeline (default) or barrier: every workgroup finishes a step\n"
 	        "                      before any starts the next (SRM priority groups, Ansible linear)\n"
 	        "  --workers N         worker threads (default 16)\n"
@@ -342,6 +345,7 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 		{"all", no_argument, NULL, 'a'},
 		{"lock-dir", required_argument, NULL, 'L'},
 		{"scripts", required_argument, NULL, 'X'},
+		{"faults", required_argument, NULL, 'Q'},
 		CLI_PLAN_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -393,6 +397,7 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 		case 'a': o->all = true; break;
 		case 'L': o->lock_dir = optarg; break;
 		case 'X': o->scripts = optarg; break;
+		case 'Q': o->faults = optarg; break;
 		case 'h': run_usage(stdout); return EXIT_OK;
 		default:
 			switch (cli_plan_option("run", opt, optarg, &o->report, &o->plan)) {
@@ -433,6 +438,29 @@ int cmd_run(int argc, char **argv)
 		return status;
 	}
 	const struct dag *d = &p.dag;
+	/* The fault rules before anything is locked or written: a bad file starts nothing. */
+	struct fault_rules faults = {0};
+	if (o.faults) {
+		char ferr[256];
+		struct src_file *f = src_load(&p.sources, o.faults, ferr, sizeof ferr);
+		if (!f) {
+			fprintf(stderr, "drplan run: cannot read fault rules '%s': %s\n", o.faults, ferr);
+			cli_plan_free(&p);
+			return EXIT_USAGE;
+		}
+		struct diag_list fdiags;
+		diag_list_init(&fdiags);
+		bool ok = fault_rules_load(&faults, f, &fdiags);
+		if (fdiags.len > 0)
+			cli_print_diags(&fdiags, &p.sources, &o.report);
+		diag_list_free(&fdiags);
+		if (!ok) {
+			fault_rules_free(&faults);
+			cli_plan_free(&p);
+			return EXIT_INVALID;
+		}
+		faults.sleep_delays = !o.simulate;
+	}
 	struct buf journal_path = BUF_INIT, sim_state = BUF_INIT, lock_dir = BUF_INIT, who = BUF_INIT, script_log = BUF_INIT;
 	if (o.journal)
 		buf_puts(&journal_path, o.journal);
@@ -450,7 +478,7 @@ int cmd_run(int argc, char **argv)
 
 	struct journal *journal = NULL;
 	struct run_lock *lock = NULL;
-	struct adapter *sim = NULL;
+	struct adapter *sim = NULL, *faulty = NULL;
 	uint8_t *resume = NULL;
 	char *script_dir = o.scripts ? xstrdup(o.scripts) : script_dir_of(path);
 	char err[512];
@@ -506,6 +534,9 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	if (o.faults)
+		faulty = faults_wrap(sim, d, &faults, o.seed);
+
 	struct progress pr = {.d = d, .o = &o, .tty = isatty(STDERR_FILENO) && !o.json, .total = d->n_ops};
 	pr.state = xcalloc((size_t)d->n_ops + 1, 1);
 	clock_gettime(CLOCK_MONOTONIC, &pr.start);
@@ -519,7 +550,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct run_options ro = {
-		.adapter = sim, .journal = journal, .run = run_number, .virtual_time = o.simulate, .barrier = o.barrier,
+		.adapter = faulty ? faulty : sim, .journal = journal, .run = run_number, .virtual_time = o.simulate, .barrier = o.barrier,
 		.workers = o.workers, .confirm_prompts = o.yes, .script_dir = script_dir, .simulate_scripts = o.simulate,
 		.time_scale = o.time_scale, .resume = resume, .script_log = o.simulate ? NULL : script_log.data, .on_event = on_event, .ctx = &pr, .interrupt = &interrupted,
 	};
@@ -553,8 +584,11 @@ int cmd_run(int argc, char **argv)
 		status = status == EXIT_OK ? EXIT_UNFINISHED : status;
 	}
 out:
-	if (sim)
+	if (faulty)
+		faulty->vt->close(faulty); /* and sim with it */
+	else if (sim)
 		sim->vt->close(sim);
+	fault_rules_free(&faults);
 	if (journal)
 		journal_close(journal);
 	lock_release(lock);

@@ -21,5 +21,6 @@ Suite *compiled_suite(void);  /* test_compiled.c: SHA-256, the compiled plan's w
 Suite *journal_suite(void);   /* test_journal.c: CRC-32C, the run journal, protection-group locks */
 Suite *run_suite(void);       /* test_run.c: the scheduler and the script runner, through a fake adapter */
 Suite *sim_suite(void);       /* test_sim.c: the simulator adapter: physics, effects.log, reopening */
+Suite *faults_suite(void);    /* test_faults.c: the fault-injection proxy and its rules files */
 
 #endif
