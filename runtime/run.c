@@ -397,7 +397,14 @@ static void perform(const struct run *x, uint32_t op, uint32_t attempt, struct a
 		.best_effort = (o->flags & DAG_BEST_EFFORT) != 0, .timeout_ms = x->d->steps[o->step].timeout_ms,
 	};
 	memset(reply, 0, sizeof *reply);
-	adapter_perform(x->o->adapter, &req, reply);
+	/* A retry after a transient failure: the failed attempt may have taken effect after all (its
+	 * reply lost, a timeout after the deed). Ask before doing it again. */
+	struct adapter *a = x->o->adapter;
+	if (attempt > 1 && a->vt->query && a->vt->query(a, &req) == ADAPTER_HAPPENED) {
+		reply->status = ADAPTER_DONE;
+		return;
+	}
+	adapter_perform(a, &req, reply);
 }
 
 /* Asks the operator on the terminal. Polls, so that an interrupt or the pool's end is noticed. */
@@ -818,12 +825,18 @@ static void reconcile(struct run *x)
 			x->r->reconciled++;
 			if (out == ADAPTER_NOT_HAPPENED) {
 				record(x, i, 0, JOURNAL_RECONCILED_NOT_DONE, NULL);
-				continue;
+				if (!(d->ops[i].flags & DAG_BEST_EFFORT))
+					continue;
+				/* A best-effort operation may have failed and been ignored, and what follows it
+				 * run: ask on, and count it ignored if something after it happened. */
+				tentative[i] = 2;
 			}
-			if (out != ADAPTER_HAPPENED) {
+			if (out != ADAPTER_HAPPENED && out != ADAPTER_NOT_HAPPENED) {
 				fail_op(x, i, "cannot tell whether it happened: check by hand");
 				continue;
 			}
+		}
+		if (!tentative[i]) {
 			set_state(x, i, RUN_DONE);
 			record(x, i, 0, JOURNAL_RECONCILED_DONE, NULL);
 			emit(x, i, RUN_DONE, 0, "it had happened before the run stopped");
@@ -837,9 +850,15 @@ static void reconcile(struct run *x)
 					uint32_t p = d->edges[k].from;
 					if (!tentative[p] || x->state[p] != RUN_PENDING)
 						continue;
-					set_state(x, p, RUN_DONE);
-					record(x, p, 0, JOURNAL_RECONCILED_DONE, "an operation after it had happened");
-					emit(x, p, RUN_DONE, 0, "an operation after it had happened");
+					if (tentative[p] == 2) { /* best-effort: it failed then, and was ignored */
+						set_state(x, p, RUN_IGNORED);
+						record(x, p, 0, JOURNAL_IGNORED, "an operation after it had happened");
+						emit(x, p, RUN_IGNORED, 0, "an operation after it had happened");
+					} else {
+						set_state(x, p, RUN_DONE);
+						record(x, p, 0, JOURNAL_RECONCILED_DONE, "an operation after it had happened");
+						emit(x, p, RUN_DONE, 0, "an operation after it had happened");
+					}
 					x->stack2[m++] = p;
 				}
 			}

@@ -109,6 +109,7 @@ struct fake {
 	bool model_durations;          /* default duration: the latency model's, else 0 */
 	uint32_t sleep_ms;             /* real time: each call takes this long */
 	uint32_t *calls, *queries;     /* per op */
+	uint8_t *done;                 /* per op: a call took effect (answered DONE) */
 	uint8_t *answer;               /* per op: 0 = HAPPENED if called, else 1 + enum adapter_outcome */
 	uint32_t *begin_seq, *end_seq; /* per op: its last call's place in the sequence of call events */
 	uint32_t seq;
@@ -162,6 +163,8 @@ static void fake_call(struct adapter *a, const struct adapter_request *req, stru
 			adapter_reply_set(reply, r->status, "broken");
 	}
 	pthread_mutex_lock(&f->mu);
+	if (reply->status == ADAPTER_DONE)
+		f->done[req->op] = 1;
 	f->in_flight--;
 	f->kind_in_flight[kind]--;
 	f->end_seq[req->op] = ++f->seq;
@@ -174,7 +177,7 @@ static enum adapter_outcome fake_query(struct adapter *a, const struct adapter_r
 	f->queries[req->op]++;
 	if (f->answer[req->op])
 		return (enum adapter_outcome)(f->answer[req->op] - 1);
-	return f->calls[req->op] > 0 ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
+	return f->done[req->op] ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
 }
 
 static bool fake_flush(struct adapter *a, char *err, size_t errlen)
@@ -208,6 +211,7 @@ static void fake_init(struct fake *f, const struct dag *d)
 	pthread_mutex_init(&f->mu, NULL);
 	size_t n = (size_t)d->n_ops + 1;
 	f->calls = xcalloc(n, sizeof *f->calls);
+	f->done = xcalloc(n, sizeof *f->done);
 	f->queries = xcalloc(n, sizeof *f->queries);
 	f->answer = xcalloc(n, 1);
 	f->begin_seq = xcalloc(n, sizeof *f->begin_seq);
@@ -223,6 +227,7 @@ static void fake_rule(struct fake *f, const char *id, enum adapter_status status
 static void fake_free(struct fake *f)
 {
 	free(f->calls);
+	free(f->done);
 	free(f->queries);
 	free(f->answer);
 	free(f->begin_seq);
