@@ -21,6 +21,7 @@
 #include "../lib/digest.h"
 #include "../lib/strmap.h"
 #include "../lib/utf8.h"
+#include "yamlpos.h"
 
 /* How much of a wrong value a message quotes. */
 #define QUOTE_MAX 40
@@ -951,10 +952,7 @@ struct reader {
 	struct pool strings;   /* in d->arena: the DAG's names and texts */
 	struct arena scratch;  /* what only the reading needs */
 	struct pool scratch_strings;
-	/* libyaml's marks count characters; these turn them into byte offsets. */
-	bool ascii;
-	uint32_t base;         /* 3 after a UTF-8 byte order mark, which libyaml never sees */
-	size_t cur_char, cur_byte;
+	struct yaml_pos pos;   /* libyaml's marks count characters: byte offsets */
 	/* Where the raw checks found the format's and the seal's values. */
 	struct src_range format_at, seal_at;
 	/* Reading state. */
@@ -1058,66 +1056,14 @@ static void sync_tables(struct reader *p)
 
 /* ---- Byte offsets */
 
-static bool all_ascii(const char *s, size_t len)
-{
-	uint64_t acc = 0;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		acc |= w;
-	}
-	for (; i < len; i++)
-		acc |= (unsigned char)s[i];
-	return (acc & 0x8080808080808080ULL) == 0;
-}
 
-/* The byte offset of a libyaml mark, whose index counts characters (as in inventory.c): in ASCII
- * the same; otherwise a cursor walks from the previous mark, which is nearly always close. */
-static uint32_t mark_offset(struct reader *p, yaml_mark_t mark)
-{
-	const unsigned char *text = (const unsigned char *)p->src->text;
-	size_t len = p->src->len;
-	if (p->ascii)
-		return (uint32_t)(mark.index < len - p->base ? p->base + mark.index : len);
-	while (p->cur_char < mark.index && p->cur_byte < len) {
-		unsigned char c = text[p->cur_byte];
-		size_t step = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-		p->cur_byte += step;
-		if (p->cur_byte > len)
-			p->cur_byte = len;
-		p->cur_char++;
-	}
-	while (p->cur_char > mark.index && p->cur_byte > p->base) {
-		do
-			p->cur_byte--;
-		while (p->cur_byte > p->base && (text[p->cur_byte] & 0xC0) == 0x80);
-		p->cur_char--;
-	}
-	return (uint32_t)p->cur_byte;
-}
 
 static struct src_range range(const struct reader *p, uint32_t start, uint32_t end)
 {
 	return src_range_make(p->src->id, start, end);
 }
 
-static struct src_range event_range(struct reader *p, const yaml_event_t *ev)
-{
-	uint32_t start = mark_offset(p, ev->start_mark);
-	uint32_t end = mark_offset(p, ev->end_mark);
-	return range(p, start, end < start ? start : end);
-}
 
-static uint32_t char_end(const struct reader *p, uint32_t offset)
-{
-	const char *text = p->src->text;
-	size_t len = p->src->len;
-	if (offset >= len || text[offset] == '\n' || text[offset] == '\r')
-		return offset;
-	size_t n = utf8_decode(text + offset, len - offset, NULL);
-	return offset + (uint32_t)(n ? n : 1);
-}
 
 /* ---- Diagnostics */
 
@@ -2316,18 +2262,18 @@ static void syntax_error(struct reader *p)
 	const char *problem = y->problem ? y->problem : "out of memory";
 	struct src_range at;
 	if (y->error == YAML_READER_ERROR) {
-		size_t raw = p->base + y->problem_offset;
+		size_t raw = p->pos.base + y->problem_offset;
 		uint32_t off = (uint32_t)(raw < p->src->len ? raw : p->src->len);
 		at = range(p, off, off < p->src->len ? off + 1 : off);
 	} else {
-		uint32_t off = mark_offset(p, y->problem_mark);
-		at = range(p, off, char_end(p, off));
+		uint32_t off = yaml_pos_offset(&p->pos, y->problem_mark);
+		at = yaml_pos_char(&p->pos, off);
 	}
 	struct diag *dg = rd_error(p, DRP051, at, "not a compiled plan: invalid YAML: %s", problem);
 	if (dg && y->error != YAML_READER_ERROR && y->context) {
-		uint32_t c = mark_offset(p, y->context_mark);
+		uint32_t c = yaml_pos_offset(&p->pos, y->context_mark);
 		if (c != at.start)
-			diag_note(dg, range(p, c, char_end(p, c)), "%s", y->context);
+			diag_note(dg, yaml_pos_char(&p->pos, c), "%s", y->context);
 	}
 	recompile_hint(dg);
 	p->stop = p->fatal = true;
@@ -2338,7 +2284,7 @@ static void handle(struct reader *p, const yaml_event_t *ev)
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (p->documents++) {
-			recompile_hint(rd_error(p, DRP051, event_range(p, ev),
+			recompile_hint(rd_error(p, DRP051, yaml_pos_event(&p->pos, ev),
 			                        "a second YAML document; a compiled plan is one document"));
 			p->stop = p->fatal = true;
 		}
@@ -2350,11 +2296,11 @@ static void handle(struct reader *p, const yaml_event_t *ev)
 		}
 		break;
 	case YAML_ALIAS_EVENT:
-		refuse(p, event_range(p, ev), "aliases");
+		refuse(p, yaml_pos_event(&p->pos, ev), "aliases");
 		p->stop = p->fatal = true;
 		break;
 	case YAML_SCALAR_EVENT: {
-		struct src_range at = event_range(p, ev);
+		struct src_range at = yaml_pos_event(&p->pos, ev);
 		if (ev->data.scalar.anchor) {
 			refuse(p, at, "anchors");
 			p->stop = p->fatal = true;
@@ -2374,7 +2320,7 @@ static void handle(struct reader *p, const yaml_event_t *ev)
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT: {
 		bool map = ev->type == YAML_MAPPING_START_EVENT;
-		struct src_range at = event_range(p, ev);
+		struct src_range at = yaml_pos_event(&p->pos, ev);
 		if (map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor) {
 			refuse(p, at, "anchors");
 			p->stop = p->fatal = true;
@@ -2383,7 +2329,7 @@ static void handle(struct reader *p, const yaml_event_t *ev)
 		if (map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag)
 			refuse(p, at, "tags");
 		if (p->depth == COMPILED_MAX_DEPTH) {
-			recompile_hint(rd_error(p, DRP051, range(p, at.start, char_end(p, at.start)),
+			recompile_hint(rd_error(p, DRP051, yaml_pos_char(&p->pos, at.start),
 			                        "nesting deeper than %d levels", COMPILED_MAX_DEPTH));
 			p->stop = p->fatal = true;
 			break;
@@ -2395,7 +2341,7 @@ static void handle(struct reader *p, const yaml_event_t *ev)
 	}
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		pop(p, mark_offset(p, ev->end_mark));
+		pop(p, yaml_pos_offset(&p->pos, ev->end_mark));
 		break;
 	default:
 		break;
@@ -2570,15 +2516,12 @@ bool compiled_read(struct dag *d, const struct src_file *src, struct diag_list *
 	bool parsed = false;
 	if (!raw_checks(p))
 		goto out;
-	if (src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0)
-		p->base = 3;
-	p->cur_byte = p->base;
-	p->ascii = all_ascii(src->text + p->base, src->len - p->base);
+	yaml_pos_init(&p->pos, src);
 	if (!yaml_parser_initialize(&p->yaml)) {
 		rd_error(p, DRP051, range(p, 0, 0), "cannot start the YAML reader: out of memory");
 		goto out;
 	}
-	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->base, src->len - p->base);
+	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->pos.base, src->len - p->pos.base);
 	yaml_parser_set_encoding(&p->yaml, YAML_UTF8_ENCODING);
 	/* An event is acted on once the next one is read, as in inventory.c: a syntax error may end the
 	 * entry before it, which must not then be reported as missing what the broken line held. */

@@ -17,7 +17,7 @@
 
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
-#include "../lib/utf8.h"
+#include "yamlpos.h"
 
 /* After this many errors in one inventory the reading stops with DRP013, as the plan parser does. */
 #define INVENTORY_MAX_ERRORS 50
@@ -175,10 +175,7 @@ struct inv_parser {
 	struct src_file *src;
 	struct diag_list *diags;
 	yaml_parser_t yaml;
-	/* libyaml's marks count characters; these turn them into byte offsets. */
-	bool ascii;
-	uint32_t base; /* 3 after a UTF-8 byte order mark, which libyaml never sees */
-	size_t cur_char, cur_byte;
+	struct yaml_pos pos;   /* libyaml's marks count characters: byte offsets */
 	/* Reading state. */
 	bool stop;          /* read no further */
 	bool fatal;         /* the inventory is not usable at all */
@@ -201,71 +198,14 @@ static const struct src_range no_range = {SRC_NONE, 0, 0};
 
 /* ---- Byte offsets */
 
-/* True if no byte of s[0..len) has its high bit set. */
-static bool all_ascii(const char *s, size_t len)
-{
-	uint64_t acc = 0;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		acc |= w;
-	}
-	for (; i < len; i++)
-		acc |= (unsigned char)s[i];
-	return (acc & 0x8080808080808080ULL) == 0;
-}
 
-/* The byte offset of a libyaml mark. libyaml 0.2.5 counts `index` in characters (each multi-byte
- * sequence counts one; CRLF counts two), from the start of what it was given (after any BOM). In
- * pure ASCII that is the byte offset; otherwise a cursor walks from the previous mark: marks arrive
- * nearly in order, so the walks add up to about one pass over the file. Marks only point into text
- * libyaml has already validated as UTF-8. */
-static uint32_t mark_offset(struct inv_parser *p, yaml_mark_t mark)
-{
-	const unsigned char *text = (const unsigned char *)p->src->text;
-	size_t len = p->src->len;
-	if (p->ascii)
-		return (uint32_t)(mark.index < len - p->base ? p->base + mark.index : len);
-	while (p->cur_char < mark.index && p->cur_byte < len) {
-		unsigned char c = text[p->cur_byte];
-		size_t step = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-		p->cur_byte += step;
-		if (p->cur_byte > len)
-			p->cur_byte = len;
-		p->cur_char++;
-	}
-	while (p->cur_char > mark.index && p->cur_byte > p->base) {
-		do
-			p->cur_byte--;
-		while (p->cur_byte > p->base && (text[p->cur_byte] & 0xC0) == 0x80);
-		p->cur_char--;
-	}
-	return (uint32_t)p->cur_byte;
-}
 
 static struct src_range range(const struct inv_parser *p, uint32_t start, uint32_t end)
 {
 	return src_range_make(p->src->id, start, end);
 }
 
-static struct src_range event_range(struct inv_parser *p, const yaml_event_t *ev)
-{
-	uint32_t start = mark_offset(p, ev->start_mark);
-	uint32_t end = mark_offset(p, ev->end_mark);
-	return range(p, start, end < start ? start : end);
-}
 
-/* The bytes of one character at offset, for a caret under it (none at the end or on a newline). */
-static uint32_t char_end(const struct inv_parser *p, uint32_t offset)
-{
-	const char *text = p->src->text;
-	size_t len = p->src->len;
-	if (offset >= len || text[offset] == '\n' || text[offset] == '\r')
-		return offset;
-	size_t n = utf8_decode(text + offset, len - offset, NULL);
-	return offset + (uint32_t)(n ? n : 1);
-}
 
 /* ---- Diagnostics */
 
@@ -1070,12 +1010,12 @@ static void node(struct inv_parser *p, const yaml_event_t *ev, enum node kind, s
 static struct src_range property_range(struct inv_parser *p, const yaml_event_t *ev, char sigil,
                                        const char *name)
 {
-	uint32_t start = mark_offset(p, ev->start_mark);
+	uint32_t start = yaml_pos_offset(&p->pos, ev->start_mark);
 	const char *text = p->src->text;
 	size_t len = p->src->len, limit = start + 4096 < len ? start + 4096 : len;
 	const char *at = memchr(text + start, sigil, limit - start);
 	if (!at)
-		return range(p, start, char_end(p, start));
+		return yaml_pos_char(&p->pos, start);
 	uint32_t s = (uint32_t)(at - text);
 	size_t n = 1 + (name && sigil == '&' ? strlen(name) : 0);
 	if (sigil == '!')
@@ -1113,7 +1053,7 @@ static void syntax_error(struct inv_parser *p)
 	const char *problem = y->problem ? y->problem : "out of memory";
 	if (y->error == YAML_READER_ERROR) {
 		/* The reader reports a byte offset, not a mark; a value is the bad byte or code point. */
-		size_t raw = p->base + y->problem_offset;
+		size_t raw = p->pos.base + y->problem_offset;
 		uint32_t off = (uint32_t)(raw < p->src->len ? raw : p->src->len);
 		uint32_t end = off < p->src->len ? off + 1 : off;
 		bool octet = strstr(problem, "octet") != NULL;
@@ -1121,23 +1061,23 @@ static void syntax_error(struct inv_parser *p)
 			buf_printf(&msg, "invalid YAML: %s 0x%02X", problem, (unsigned)y->problem_value);
 		} else if (y->problem_value >= 0) {
 			buf_printf(&msg, "invalid YAML: %s (U+%04X)", problem, (unsigned)y->problem_value);
-			if (char_end(p, off) > off)
-				end = char_end(p, off);
+			if (yaml_pos_char(&p->pos, off).end > off)
+				end = yaml_pos_char(&p->pos, off).end;
 		} else {
 			buf_printf(&msg, "invalid YAML: %s", problem);
 		}
 		at = range(p, off, end);
 	} else {
-		uint32_t off = mark_offset(p, y->problem_mark);
-		at = range(p, off, char_end(p, off));
+		uint32_t off = yaml_pos_offset(&p->pos, y->problem_mark);
+		at = yaml_pos_char(&p->pos, off);
 		buf_printf(&msg, "invalid YAML: %s", problem);
 	}
 	struct diag *d = inv_error(p, DRP020, at, "%s", msg.data);
 	buf_free(&msg);
 	if (d && y->error != YAML_READER_ERROR && y->context) {
-		uint32_t c = mark_offset(p, y->context_mark);
+		uint32_t c = yaml_pos_offset(&p->pos, y->context_mark);
 		if (c != at.start)
-			diag_note(d, range(p, c, char_end(p, c)), "%s", y->context);
+			diag_note(d, yaml_pos_char(&p->pos, c), "%s", y->context);
 		else
 			diag_hint(d, "%s", y->context);
 	}
@@ -1159,7 +1099,7 @@ static void handle(struct inv_parser *p, const yaml_event_t *ev)
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (p->documents++) {
-			struct diag *d = inv_error(p, DRP025, event_range(p, ev),
+			struct diag *d = inv_error(p, DRP025, yaml_pos_event(&p->pos, ev),
 			                           "a second YAML document; an inventory is one document");
 			if (d)
 				diag_hint(d, "remove the '---' and everything after it, or merge the documents");
@@ -1178,7 +1118,7 @@ static void handle(struct inv_parser *p, const yaml_event_t *ev)
 		break;
 	case YAML_ALIAS_EVENT: {
 		const char *a = (const char *)ev->data.alias.anchor;
-		struct diag *d = inv_error(p, DRP025, event_range(p, ev),
+		struct diag *d = inv_error(p, DRP025, yaml_pos_event(&p->pos, ev),
 		                           "YAML aliases are not allowed in an inventory (found '*%.*s')",
 		                           (int)(strlen(a) > QUOTE_MAX ? QUOTE_MAX : strlen(a)), a);
 		if (d)
@@ -1194,7 +1134,7 @@ static void handle(struct inv_parser *p, const yaml_event_t *ev)
 		}
 		if (ev->data.scalar.tag)
 			refuse_tag(p, ev, (const char *)ev->data.scalar.tag);
-		struct src_range at = event_range(p, ev);
+		struct src_range at = yaml_pos_event(&p->pos, ev);
 		enum node kind = NODE_SCALAR;
 		if (ev->data.scalar.length > INVENTORY_MAX_SCALAR) {
 			inv_error(p, DRP025, at, "a value of %zu bytes; the limit is %d bytes", ev->data.scalar.length,
@@ -1215,9 +1155,9 @@ static void handle(struct inv_parser *p, const yaml_event_t *ev)
 		}
 		if (tag)
 			refuse_tag(p, ev, (const char *)tag);
-		struct src_range at = event_range(p, ev);
+		struct src_range at = yaml_pos_event(&p->pos, ev);
 		if (p->depth == INVENTORY_MAX_DEPTH) {
-			inv_error(p, DRP025, range(p, at.start, char_end(p, at.start)),
+			inv_error(p, DRP025, yaml_pos_char(&p->pos, at.start),
 			          "nesting deeper than %d levels", INVENTORY_MAX_DEPTH);
 			p->stop = p->fatal = true;
 			break;
@@ -1229,7 +1169,7 @@ static void handle(struct inv_parser *p, const yaml_event_t *ev)
 	}
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		pop(p, mark_offset(p, ev->end_mark));
+		pop(p, yaml_pos_offset(&p->pos, ev->end_mark));
 		break;
 	default:
 		break;
@@ -1245,10 +1185,7 @@ bool inventory_parse(struct inventory *inv, struct arena *arena, struct src_file
 	p->arena = arena;
 	p->src = src;
 	p->diags = diags;
-	if (src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0)
-		p->base = 3;
-	p->cur_byte = p->base;
-	p->ascii = all_ascii(src->text + p->base, src->len - p->base);
+	yaml_pos_init(&p->pos, src);
 	vec_init(&p->entries[CTX_SITE], sizeof(struct inv_site), arena);
 	vec_init(&p->entries[CTX_DEVICE], sizeof(struct inv_device), arena);
 	vec_init(&p->entries[CTX_VM], sizeof(struct inv_vm), arena);
@@ -1260,7 +1197,7 @@ bool inventory_parse(struct inventory *inv, struct arena *arena, struct src_file
 		p->fatal = true;
 		goto out;
 	}
-	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->base, src->len - p->base);
+	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->pos.base, src->len - p->pos.base);
 	/* Never guess UTF-16 from a BOM: the text and every offset are UTF-8. A UTF-8 BOM is skipped
 	 * above rather than by libyaml, which, told the encoding, would read it as a character of the
 	 * first line and so misjudge that line's indentation. */

@@ -13,6 +13,7 @@
 #include "../lib/buf.h"
 #include "../lib/utf8.h"
 #include "parse.h"
+#include "yamlpos.h"
 
 /* How much of a wrong value a message quotes. */
 #define QUOTE_MAX 40
@@ -28,35 +29,12 @@ struct lat {
 	bool have;                 /* ev holds an event to delete */
 	bool stop;                 /* read no further */
 	unsigned errors;
-	/* libyaml's marks count characters from after any BOM; these turn them into byte offsets. */
-	uint32_t base;
-	size_t cur_char, cur_byte;
+	struct yaml_pos pos;       /* libyaml's marks count characters: byte offsets */
 	/* What the profile sets. */
 	struct dag_latency out;
 	struct src_range kind_at[DAG_N_OP_KINDS]; /* where each kind was given (file SRC_NONE: not) */
 };
 
-/* The byte offset of a libyaml mark, by a cursor that walks from the previous mark (marks arrive
- * nearly in order). The same conversion as inventory.c's, where it is private. */
-static uint32_t mark_offset(struct lat *p, yaml_mark_t mark)
-{
-	const unsigned char *text = (const unsigned char *)p->src->text;
-	size_t len = p->src->len;
-	while (p->cur_char < mark.index && p->cur_byte < len) {
-		unsigned char c = text[p->cur_byte];
-		p->cur_byte += c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-		if (p->cur_byte > len)
-			p->cur_byte = len;
-		p->cur_char++;
-	}
-	while (p->cur_char > mark.index && p->cur_byte > p->base) {
-		do
-			p->cur_byte--;
-		while (p->cur_byte > p->base && (text[p->cur_byte] & 0xC0) == 0x80);
-		p->cur_char--;
-	}
-	return (uint32_t)p->cur_byte;
-}
 
 static struct src_range range(const struct lat *p, uint32_t start, uint32_t end)
 {
@@ -65,18 +43,10 @@ static struct src_range range(const struct lat *p, uint32_t start, uint32_t end)
 
 static struct src_range event_range(struct lat *p)
 {
-	uint32_t start = mark_offset(p, p->ev.start_mark);
-	return range(p, start, mark_offset(p, p->ev.end_mark));
+	uint32_t start = yaml_pos_offset(&p->pos, p->ev.start_mark);
+	return range(p, start, yaml_pos_offset(&p->pos, p->ev.end_mark));
 }
 
-/* One character at offset, for a caret under it. */
-static struct src_range char_range(const struct lat *p, uint32_t offset)
-{
-	if (offset >= p->src->len || p->src->text[offset] == '\n' || p->src->text[offset] == '\r')
-		return range(p, offset, offset);
-	size_t n = utf8_decode(p->src->text + offset, p->src->len - offset, NULL);
-	return range(p, offset, offset + (uint32_t)(n ? n : 1));
-}
 
 __attribute__((format(printf, 4, 5))) static struct diag *lat_diag(struct lat *p, enum diag_severity severity,
                                                                    struct src_range at, const char *fmt, ...)
@@ -105,14 +75,14 @@ static void syntax_error(struct lat *p)
 	const char *problem = y->problem ? y->problem : "out of memory";
 	struct src_range at;
 	if (y->error == YAML_READER_ERROR) {
-		size_t raw = p->base + y->problem_offset;
-		at = char_range(p, (uint32_t)(raw < p->src->len ? raw : p->src->len));
+		size_t raw = p->pos.base + y->problem_offset;
+		at = yaml_pos_char(&p->pos, (uint32_t)(raw < p->src->len ? raw : p->src->len));
 	} else {
-		at = char_range(p, mark_offset(p, y->problem_mark));
+		at = yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, y->problem_mark));
 	}
 	struct diag *d = lat_error(p, at, "invalid YAML: %s", problem);
 	if (d && y->context && y->error != YAML_READER_ERROR)
-		diag_note(d, char_range(p, mark_offset(p, y->context_mark)), "%s", y->context);
+		diag_note(d, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, y->context_mark)), "%s", y->context);
 	p->stop = true;
 }
 
@@ -152,14 +122,14 @@ static bool plain_node(struct lat *p)
 	default: return true;
 	}
 	if (anchor) {
-		lat_error(p, char_range(p, mark_offset(p, ev->start_mark)),
+		lat_error(p, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, ev->start_mark)),
 		          "YAML anchors are not allowed in a latency profile");
 		p->stop = true;
 		return false;
 	}
 	/* A plain scalar's implicit tag is not written; only an explicit `!tag` reaches here. */
 	if (tag && !(ev->type == YAML_SCALAR_EVENT && ev->data.scalar.plain_implicit)) {
-		lat_error(p, char_range(p, mark_offset(p, ev->start_mark)), "YAML tags are not allowed in a latency profile");
+		lat_error(p, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, ev->start_mark)), "YAML tags are not allowed in a latency profile");
 		return true; /* reported; the value itself can still be read */
 	}
 	return true;
@@ -187,7 +157,7 @@ static struct src_range node_at(struct lat *p)
 {
 	if (p->ev.type == YAML_SCALAR_EVENT || p->ev.type == YAML_ALIAS_EVENT)
 		return event_range(p);
-	return char_range(p, mark_offset(p, p->ev.start_mark));
+	return yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, p->ev.start_mark));
 }
 
 /* What the current node is, for "found ..." in messages. */
@@ -442,15 +412,13 @@ bool latency_load(struct dag_latency *lat, const struct src_file *src, struct di
 	p->out = *lat;
 	for (int i = 0; i < DAG_N_OP_KINDS; i++)
 		p->kind_at[i] = src_range_make(SRC_NONE, 0, 0);
-	if (src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0)
-		p->base = 3;
-	p->cur_byte = p->base;
+	yaml_pos_init(&p->pos, src);
 	bool ok = false;
 	if (!yaml_parser_initialize(&p->yaml)) {
 		diag_add(diags, DIAG_ERROR, DRP055, range(p, 0, 0), "cannot start the YAML reader: out of memory");
 		goto out;
 	}
-	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->base, src->len - p->base);
+	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->pos.base, src->len - p->pos.base);
 	yaml_parser_set_encoding(&p->yaml, YAML_UTF8_ENCODING);
 	read_stream(p);
 	if (p->have)

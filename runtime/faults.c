@@ -18,6 +18,7 @@
 #include "../lib/buf.h"
 #include "../lib/glob.h"
 #include "../lib/utf8.h"
+#include "../compiler/yamlpos.h"
 
 const char *const fault_action_names[] = {"error", "timeout", "delay", "lost-reply", "crash-after", NULL};
 
@@ -39,53 +40,25 @@ struct reader {
 	yaml_event_t ev;
 	bool have, stop;
 	unsigned errors;
-	uint32_t base;                 /* a BOM's length: libyaml's marks count from after it */
-	size_t cur_char, cur_byte;
+	struct yaml_pos pos;           /* libyaml's marks count characters: byte offsets */
 	struct fault_rules *out;
 	uint32_t cap;
 };
 
-/* The byte offset of a libyaml mark (which counts characters), by a cursor from the last one. */
-static uint32_t mark_offset(struct reader *p, yaml_mark_t mark)
-{
-	const unsigned char *text = (const unsigned char *)p->src->text;
-	size_t len = p->src->len;
-	while (p->cur_char < mark.index && p->cur_byte < len) {
-		unsigned char c = text[p->cur_byte];
-		p->cur_byte += c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-		if (p->cur_byte > len)
-			p->cur_byte = len;
-		p->cur_char++;
-	}
-	while (p->cur_char > mark.index && p->cur_byte > p->base) {
-		do
-			p->cur_byte--;
-		while (p->cur_byte > p->base && (text[p->cur_byte] & 0xC0) == 0x80);
-		p->cur_char--;
-	}
-	return (uint32_t)p->cur_byte;
-}
 
 static struct src_range range(const struct reader *p, uint32_t start, uint32_t end)
 {
 	return src_range_make(p->src->id, start, end < start ? start : end);
 }
 
-static struct src_range char_range(const struct reader *p, uint32_t offset)
-{
-	if (offset >= p->src->len || p->src->text[offset] == '\n' || p->src->text[offset] == '\r')
-		return range(p, offset, offset);
-	size_t n = utf8_decode(p->src->text + offset, p->src->len - offset, NULL);
-	return range(p, offset, offset + (uint32_t)(n ? n : 1));
-}
 
 /* The current node: a scalar's whole range, a collection's first character. */
 static struct src_range node_at(struct reader *p)
 {
-	uint32_t start = mark_offset(p, p->ev.start_mark);
+	uint32_t start = yaml_pos_offset(&p->pos, p->ev.start_mark);
 	if (p->ev.type == YAML_SCALAR_EVENT || p->ev.type == YAML_ALIAS_EVENT)
-		return range(p, start, mark_offset(p, p->ev.end_mark));
-	return char_range(p, start);
+		return range(p, start, yaml_pos_offset(&p->pos, p->ev.end_mark));
+	return yaml_pos_char(&p->pos, start);
 }
 
 __attribute__((format(printf, 3, 4))) static struct diag *error_at(struct reader *p, struct src_range at,
@@ -111,14 +84,14 @@ static void syntax_error(struct reader *p)
 	yaml_parser_t *y = &p->yaml;
 	struct src_range at;
 	if (y->error == YAML_READER_ERROR) {
-		size_t raw = p->base + y->problem_offset;
-		at = char_range(p, (uint32_t)(raw < p->src->len ? raw : p->src->len));
+		size_t raw = p->pos.base + y->problem_offset;
+		at = yaml_pos_char(&p->pos, (uint32_t)(raw < p->src->len ? raw : p->src->len));
 	} else {
-		at = char_range(p, mark_offset(p, y->problem_mark));
+		at = yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, y->problem_mark));
 	}
 	struct diag *d = error_at(p, at, "invalid YAML: %s", y->problem ? y->problem : "out of memory");
 	if (d && y->context && y->error != YAML_READER_ERROR)
-		diag_note(d, char_range(p, mark_offset(p, y->context_mark)), "%s", y->context);
+		diag_note(d, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, y->context_mark)), "%s", y->context);
 	p->stop = true;
 }
 
@@ -162,12 +135,12 @@ static bool plain_node(struct reader *p)
 	default: return true;
 	}
 	if (anchor) {
-		error_at(p, char_range(p, mark_offset(p, ev->start_mark)), "YAML anchors are not allowed in fault rules");
+		error_at(p, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, ev->start_mark)), "YAML anchors are not allowed in fault rules");
 		p->stop = true;
 		return false;
 	}
 	if (tag && !implicit)
-		error_at(p, char_range(p, mark_offset(p, ev->start_mark)), "YAML tags are not allowed in fault rules");
+		error_at(p, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, ev->start_mark)), "YAML tags are not allowed in fault rules");
 	return true;
 }
 
@@ -593,15 +566,13 @@ bool fault_rules_load(struct fault_rules *out, const struct src_file *src, struc
 	p->src = src;
 	p->diags = diags;
 	p->out = out;
-	if (src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0)
-		p->base = 3;
-	p->cur_byte = p->base;
+	yaml_pos_init(&p->pos, src);
 	bool ok = false;
 	if (!yaml_parser_initialize(&p->yaml)) {
 		diag_add(diags, DIAG_ERROR, DRP056, range(p, 0, 0), "cannot start the YAML reader: out of memory");
 		goto out;
 	}
-	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->base, src->len - p->base);
+	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->pos.base, src->len - p->pos.base);
 	yaml_parser_set_encoding(&p->yaml, YAML_UTF8_ENCODING);
 	read_stream(p);
 	if (p->have)
