@@ -2405,6 +2405,7 @@ static bool raw_checks(struct reader *p)
 			diag_hint(dg, "a run performs exactly what was compiled and reviewed: compile the plan again");
 		return false;
 	}
+	memcpy(p->d->seal, hex, sizeof hex);
 	return true;
 }
 

@@ -164,6 +164,7 @@ struct dag {
 	int64_t rto_ms;                /* 0: none */
 	char plan_digest[65];          /* SHA-256 (hex) of the plan's sources and inventories, or "" */
 	char inventory_digest[65];     /* SHA-256 (hex) of its inventories, or "" */
+	char seal[65];                 /* read from a compiled plan: its seal (checked), else "" */
 	/* The protection groups the plan moves, sorted: a run locks them (runtime/lock.h). */
 	const char **protections;
 	uint32_t n_protections;

@@ -402,6 +402,10 @@ static bool discard(void *ctx, const void *data, size_t len)
  * plan is never held in memory. */
 void journal_plan_digest(const struct dag *d, char out[65])
 {
+	if (d->seal[0]) { /* read from a compiled plan, which carries it (checked) */
+		memcpy(out, d->seal, 65);
+		return;
+	}
 	size_t at;
 	compiled_emit(d, discard, NULL, out, &at);
 }
