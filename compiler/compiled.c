@@ -417,6 +417,36 @@ static void write_world(struct writer *w, const struct dag *d)
 		w_text(w, d->sites[i].name);
 	w_seq_end(w);
 
+	/* Only when a site names an adapter: a plan on the simulator alone has no such key. */
+	bool any = false;
+	for (uint32_t i = 0; i < d->n_sites; i++)
+		any |= d->sites[i].adapter != NULL;
+	if (any) {
+		w_word(w, "adapters");
+		w_seq(w, false);
+		for (uint32_t i = 0; i < d->n_sites; i++) {
+			const struct dag_site *site = &d->sites[i];
+			if (!site->adapter)
+				continue;
+			w_map(w, true);
+			w_word(w, "site");
+			w_text(w, site->name);
+			w_word(w, "kind");
+			w_text(w, site->adapter);
+			if (site->n_settings) {
+				w_word(w, "settings");
+				w_map(w, true);
+				for (uint32_t k = 0; k < site->n_settings; k++) {
+					w_text(w, site->settings[k].key);
+					w_text(w, site->settings[k].value);
+				}
+				w_map_end(w);
+			}
+			w_map_end(w);
+		}
+		w_seq_end(w);
+	}
+
 	w_word(w, "hosts");
 	w_seq(w, false);
 	for (uint32_t i = 0; i < d->n_hosts; i++) {
@@ -689,9 +719,11 @@ enum ctx {
 	C_LATENCY_ENTRY,
 	C_WORKGROUP,
 	C_OP,
+	C_ADAPTER,
 	C_N_SHAPES,
 	C_LATENCY = C_N_SHAPES, /* operation kind -> {base-ms, per-vm-ms} */
 	C_VMS,                  /* VM name -> host or ~ */
+	C_SETTINGS,             /* an adapter's settings: key -> value */
 	C_LIST,                 /* a sequence of entries */
 	C_NAMES,                /* a sequence of names */
 	C_SKIP,                 /* a value being skipped, mapping or sequence */
@@ -761,7 +793,7 @@ struct field {
 
 /* Keys, in the order the writer writes them (which the reader requires at the top level only). */
 enum { R_FORMAT, R_DIGEST, R_PLAN, R_PLAN_DIGEST, R_INVENTORY_DIGEST, R_MODE, R_FROM, R_TO, R_WORKGROUP_SIZE,
-       R_RTO, R_PROTECTIONS, R_SITES, R_HOSTS, R_DEVICES, R_GROUPS, R_STEPS, R_LIMITS, R_LATENCY, R_WORKGROUPS,
+       R_RTO, R_PROTECTIONS, R_SITES, R_ADAPTERS, R_HOSTS, R_DEVICES, R_GROUPS, R_STEPS, R_LIMITS, R_LATENCY, R_WORKGROUPS,
        R_OPERATIONS, R_N };
 enum { H_NAME, H_SITE, H_N };
 enum { D_NAME, D_KIND, D_SITE, D_PEER, D_PEER_SITE, D_GROUP, D_PREFER, D_N };
@@ -772,6 +804,7 @@ enum { L_OPERATION, L_COUNT, L_PER, L_N };
 enum { LT_BASE, LT_PER_VM, LT_N };
 enum { WG_ID, WG_PRIORITY, WG_MOVE, WG_DEVICES, WG_VMS, WG_N };
 enum { O_ID, O_AFTER, O_N };
+enum { A_SITE, A_KIND, A_SETTINGS, A_N };
 #define MAX_FIELDS R_N
 
 #define I32 INT32_MAX
@@ -788,6 +821,7 @@ static const struct field root_fields[R_N] = {
 	{"rto-ms", VT_MS, 0, 0, 0},
 	{"protections", VT_NAMES, NL_PROTECTIONS, 0, 0},
 	{"sites", VT_NAMES, NL_SITES, 0, 0},
+	{"adapters", VT_LIST, C_ADAPTER, 0, 0},
 	{"hosts", VT_LIST, C_HOST, 0, 0},
 	{"devices", VT_LIST, C_DEVICE, 0, 0},
 	{"groups", VT_LIST, C_GROUP, 0, 0},
@@ -843,6 +877,11 @@ static const struct field workgroup_fields[WG_N] = {
 	{"devices", VT_NAMES, NL_DEVICES, 0, 0},
 	{"vms", VT_MAP, C_VMS, 0, 0},
 };
+static const struct field adapter_fields[A_N] = {
+	{"site", VT_REF, T_SITE, 0, 0},
+	{"kind", VT_NAME, 0, 0, 0},
+	{"settings", VT_MAP, C_SETTINGS, 0, 0},
+};
 static const struct field op_fields[O_N] = {
 	{"id", VT_OPID, 0, 0, 0},
 	{"after", VT_NAMES, NL_OPS, 0, 0},
@@ -862,7 +901,7 @@ struct shape {
 #define FIELDS(a) a, (uint8_t)(sizeof a / sizeof a[0])
 static const struct shape shapes[C_N_SHAPES] = {
 	[C_ROOT] = {"the compiled plan", "compiled plan", "at the top level", FIELDS(root_fields),
-	            (BIT(R_N) - 1) & ~(BIT(R_FROM) | BIT(R_TO))},
+	            (BIT(R_N) - 1) & ~(BIT(R_FROM) | BIT(R_TO) | BIT(R_ADAPTERS))},
 	[C_HOST] = {"a host", "host", "in a host", FIELDS(host_fields), BIT(H_NAME)},
 	[C_DEVICE] = {"a device", "device", "in a device", FIELDS(device_fields),
 	              BIT(D_NAME) | BIT(D_KIND) | BIT(D_SITE) | BIT(D_PEER_SITE)},
@@ -875,6 +914,7 @@ static const struct shape shapes[C_N_SHAPES] = {
 	[C_WORKGROUP] = {"a workgroup", "workgroup", "in a workgroup", FIELDS(workgroup_fields),
 	                 BIT(WG_ID) | BIT(WG_MOVE) | BIT(WG_DEVICES) | BIT(WG_VMS)},
 	[C_OP] = {"an operation", "operation", "in an operation", FIELDS(op_fields), BIT(O_ID)},
+	[C_ADAPTER] = {"an adapter", "adapter", "in an adapter", FIELDS(adapter_fields), BIT(A_SITE) | BIT(A_KIND)},
 };
 
 /* ---- The reader: state */
@@ -976,6 +1016,7 @@ struct reader {
 	/* Forward references and group members, checked at the end. */
 	struct vec device_groups, forward_edges, members;
 	struct vec vm_batch;
+	struct vec settings;   /* the settings of the adapter being read (struct dag_setting) */
 };
 
 /* ---- Memory */
@@ -1481,6 +1522,23 @@ static void dynamic_key(struct reader *p, struct frame *f, const yaml_event_t *e
 		f->skip_value = false;
 		return;
 	}
+	case C_SETTINGS: {
+		if (!take_name(p, "a setting's name", ev, at))
+			return;
+		for (size_t i = 0; i < p->settings.len; i++) {
+			const struct dag_setting *o = vec_at(&p->settings, i);
+			if (strlen(o->key) == n && memcmp(o->key, v, n) == 0) {
+				recompile_hint(rd_error(p, DRP051, at, "duplicate key: setting '%.*s' is given twice", quote_len(n), v));
+				return;
+			}
+		}
+		struct dag_setting *st = vec_push(&p->settings);
+		st->key = pool_strndup(&p->strings, v, n);
+		st->value = NULL;
+		f->pending = (uint32_t)p->settings.len - 1;
+		f->skip_value = false;
+		return;
+	}
 	case C_VMS: {
 		if (!take_name(p, "a VM name", ev, at))
 			return;
@@ -1517,6 +1575,17 @@ static void dynamic_value(struct reader *p, struct frame *f, const yaml_event_t 
 		}
 		push(p, C_LATENCY_ENTRY, kind, at, flow)->sub = (uint8_t)f->pending;
 		return;
+	case C_SETTINGS: {
+		if (kind != NODE_SCALAR) {
+			skip(p, kind, at, flow, wrong_type(p, "a setting's value", "text", kind, ev, at));
+			return;
+		}
+		if (!take_text(p, "a setting's value", ev, at))
+			return;
+		((struct dag_setting *)vec_at(&p->settings, f->pending))->value =
+			pool_strndup(&p->strings, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+		return;
+	}
 	case C_VMS: {
 		if (kind != NODE_SCALAR) {
 			skip(p, kind, at, flow, wrong_type(p, "a VM's host", "a host name or ~", kind, ev, at));
@@ -1772,6 +1841,33 @@ static void finish_latency(struct reader *p, struct frame *f)
 		p->d->latency.per_vm_ms[f->sub] = f->slots[LT_PER_VM].num;
 }
 
+static void finish_adapter(struct reader *p, struct frame *f)
+{
+	const struct slot *s = f->slots;
+	if (!has(f, A_SITE) || !has(f, A_KIND)) {
+		p->settings.len = 0;
+		return;
+	}
+	struct dag_site *site = &p->d->sites[s[A_SITE].num];
+	if (site->adapter) {
+		recompile_hint(rd_error(p, DRP054, s[A_SITE].at, "site '%s' is given two adapters", site->name));
+		p->settings.len = 0;
+		return;
+	}
+	site->adapter = s[A_KIND].ptr;
+	uint32_t n = 0;
+	for (size_t i = 0; i < p->settings.len; i++)
+		n += ((struct dag_setting *)vec_at(&p->settings, i))->value != NULL;
+	struct dag_setting *out = pool_alloc(&p->strings, (n + 1) * sizeof *out, sizeof(void *));
+	for (size_t i = 0; i < p->settings.len; i++) {
+		const struct dag_setting *st = vec_at(&p->settings, i);
+		if (st->value)
+			out[site->n_settings++] = *st;
+	}
+	site->settings = out;
+	p->settings.len = 0;
+}
+
 static void finish_workgroup(struct reader *p, struct frame *f)
 {
 	const struct slot *s = f->slots;
@@ -2014,6 +2110,7 @@ static void mapping_end(struct reader *p, struct frame *f, struct src_range at)
 	case C_LATENCY_ENTRY: finish_latency(p, f); break;
 	case C_WORKGROUP: finish_workgroup(p, f); break;
 	case C_OP: finish_op(p, f, at); break;
+	case C_ADAPTER: finish_adapter(p, f); break;
 	default: break;
 	}
 	sync_tables(p);
@@ -2511,6 +2608,7 @@ bool compiled_read(struct dag *d, const struct src_file *src, struct diag_list *
 	vec_init(&p->forward_edges, sizeof(struct forward), NULL);
 	vec_init(&p->members, sizeof(struct member), NULL);
 	vec_init(&p->vm_batch, sizeof(struct pending_vm), NULL);
+	vec_init(&p->settings, sizeof(struct dag_setting), NULL);
 	for (int t = 0; t < T_N; t++)
 		strmap_init(&p->maps[t]);
 
@@ -2575,6 +2673,7 @@ out:
 	vec_free(&p->forward_edges);
 	vec_free(&p->members);
 	vec_free(&p->vm_batch);
+	vec_free(&p->settings);
 	for (int t = 0; t < T_N; t++)
 		strmap_free(&p->maps[t]);
 	free(p->device_mark);

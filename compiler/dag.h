@@ -71,8 +71,17 @@ enum dag_device_kind { DAG_REPLICATED, DAG_STRETCHED };
 enum dag_scope { DAG_SCOPE_PLAN, DAG_SCOPE_SITE, DAG_SCOPE_HOST, DAG_SCOPE_DEVICE };
 #define DAG_LIMIT_ALL DAG_N_LIMIT_KINDS /* dag_limit.kind of `limit all N` */
 
+/* An adapter setting as the plan wrote it (docs/language.md section 3): strings and names as
+ * text, numbers in decimal, durations as milliseconds ("30000ms"). */
+struct dag_setting {
+	const char *key, *value;
+};
+
 struct dag_site {
 	const char *name;
+	const char *adapter;           /* the kind of the site's adapter (its first), or NULL: the simulator */
+	const struct dag_setting *settings;
+	uint32_t n_settings;
 };
 
 struct dag_host {

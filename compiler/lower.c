@@ -88,6 +88,29 @@ static bool vm_in_plan(const struct model_plan *plan, const struct model_vm *vm)
 	return false;
 }
 
+/* A site's adapter and its settings, values in the compiled plan's spelling (dag.h). */
+static void copy_adapter(struct dag *d, struct dag_site *site, const struct ast_adapter *a)
+{
+	site->adapter = a->kind.text;
+	uint32_t n = 0;
+	for (const struct ast_setting *s = a->settings; s; s = s->next)
+		n++;
+	struct dag_setting *out = arena_alloc(&d->arena, (n + 1) * sizeof *out);
+	struct buf v = BUF_INIT;
+	for (const struct ast_setting *s = a->settings; s; s = s->next, site->n_settings++) {
+		buf_clear(&v);
+		switch (s->value.kind) {
+		case AST_VALUE_STRING: buf_append(&v, s->value.string.text, s->value.string.len); break;
+		case AST_VALUE_NAME: buf_append(&v, s->value.name.text, s->value.name.len); break;
+		case AST_VALUE_NUMBER: buf_printf(&v, "%lld", (long long)s->value.number.value); break;
+		case AST_VALUE_DURATION: buf_printf(&v, "%lldms", (long long)s->value.duration.ms); break;
+		}
+		out[site->n_settings] = (struct dag_setting){s->key.text, arena_strndup(&d->arena, v.data ? v.data : "", v.len)};
+	}
+	buf_free(&v);
+	site->settings = out;
+}
+
 static void copy_world(struct lowering *l, const uint32_t *plan_vms, uint32_t n_plan_vms)
 {
 	const struct model *m = l->m;
@@ -101,8 +124,12 @@ static void copy_world(struct lowering *l, const uint32_t *plan_vms, uint32_t n_
 	number_by_name(chosen, m->n_sites, l->site_of, by_site_name);
 	d->n_sites = m->n_sites;
 	d->sites = arena_alloc(&d->arena, (d->n_sites + 1) * sizeof *d->sites);
-	for (uint32_t i = 0; i < d->n_sites; i++)
+	for (uint32_t i = 0; i < d->n_sites; i++) {
 		d->sites[i].name = m->sites[chosen[i]].name;
+		const struct ast_item *decl = m->sites[chosen[i]].decl;
+		if (decl && decl->u.site_adapters)
+			copy_adapter(d, &d->sites[i], decl->u.site_adapters);
+	}
 
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < m->n_devices; i++)

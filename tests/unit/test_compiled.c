@@ -38,6 +38,13 @@ static void sample_build(struct dag *d)
 	d->sites = table(d, 2, sizeof *d->sites);
 	d->sites[0].name = sample_sites[0];
 	d->sites[1].name = sample_sites[1];
+	static const struct dag_setting east_settings[] = {
+		{"program", "adapters/array-east"}, {"timeout", "30000ms"}, {"retries", "3"},
+	};
+	d->sites[0].adapter = "exec";
+	d->sites[0].settings = east_settings;
+	d->sites[0].n_settings = 3;
+	d->sites[1].adapter = "sim";
 	d->from = 0;
 	d->to = 1;
 	d->workgroup_size = 4;
@@ -283,6 +290,15 @@ static void assert_dag_equal(const struct dag *a, const struct dag *b)
 	ck_assert_uint_eq(a->from, b->from);
 	ck_assert_uint_eq(a->to, b->to);
 	ck_assert_uint_eq(a->workgroup_size, b->workgroup_size);
+	ck_assert_uint_eq(a->n_sites, b->n_sites);
+	for (uint32_t i = 0; i < a->n_sites; i++) {
+		ck_assert(same_str(a->sites[i].adapter, b->sites[i].adapter));
+		ck_assert_uint_eq(a->sites[i].n_settings, b->sites[i].n_settings);
+		for (uint32_t k = 0; k < a->sites[i].n_settings; k++) {
+			ck_assert_str_eq(a->sites[i].settings[k].key, b->sites[i].settings[k].key);
+			ck_assert_str_eq(a->sites[i].settings[k].value, b->sites[i].settings[k].value);
+		}
+	}
 	ck_assert_uint_eq(a->n_protections, b->n_protections);
 	for (uint32_t i = 0; i < a->n_protections; i++)
 		ck_assert_str_eq(a->protections[i], b->protections[i]);
@@ -711,6 +727,12 @@ START_TEST(test_shape)
 	expect("- {name: 'yes'}", "- name", DRP051, "a host must be a mapping, found plain 'name'", "name");
 	expect("protections: [payments, 'yes']", "protections: [payments, payments]", DRP054,
 	       "duplicate protection group 'payments'", NULL);
+	expect("- {site: west, kind: sim}", "- {site: west, kind: sim}\n- {site: west, kind: exec}", DRP054,
+	       "site 'west' is given two adapters", NULL);
+	expect("- {site: west, kind: sim}", "- {site: north, kind: sim}", DRP054, "unknown site 'north'", "north");
+	expect("- {site: west, kind: sim}", "- {kind: sim}", DRP051, "missing key 'site' in an adapter", NULL);
+	expect("retries: '3'}", "retries: '3', retries: '4'}", DRP051, "setting 'retries' is given twice", NULL);
+	expect("retries: '3'}", "retries: [3]}", DRP051, "a setting's value must be text", NULL);
 	expect("sites: [east, west]", "sites: east", DRP051, "'sites' must be a list, found plain 'east'", "east");
 	expect("by-priority: true", "by-priority: yes", DRP051, "'by-priority' must be true or false", "yes");
 	expect("peer: lun-203, ", "", DRP051, "missing key 'peer' in replicated device 'lun-103'", NULL);

@@ -112,6 +112,8 @@ START_TEST(test_planned)
 	ck_assert_ptr_nonnull(strstr(l.diags.items[0]->message, "inserted 'step prefer west'"));
 	ck_assert_uint_eq(l.dag.steps[1].line, 18); /* shutdown: the plan starts on line 12 */
 	ck_assert_uint_eq(l.dag.workgroup_size, 2);
+	ck_assert_str_eq(l.dag.sites[0].adapter, "sim"); /* `site east { adapter sim }` */
+	ck_assert_uint_eq(l.dag.sites[0].n_settings, 0);
 	free(text);
 	lowered_free(&l);
 }
