@@ -22,5 +22,6 @@ Suite *journal_suite(void);   /* test_journal.c: CRC-32C, the run journal, prote
 Suite *run_suite(void);       /* test_run.c: the scheduler and the script runner, through a fake adapter */
 Suite *sim_suite(void);       /* test_sim.c: the simulator adapter: physics, effects.log, reopening */
 Suite *faults_suite(void);    /* test_faults.c: the fault-injection proxy and its rules files */
+Suite *router_suite(void);    /* test_router.c: per-site routing of adapter calls */
 
 #endif
