@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "../lib/alloc.h"
+#include "../runtime/adapters/exec.h"
 #include "../runtime/adapters/sim.h"
 #include "../runtime/faults.h"
 #include "../runtime/journal.h"
 #include "../runtime/lock.h"
+#include "../runtime/router.h"
 #include "../runtime/run.h"
 #include "cli.h"
 
@@ -414,6 +416,77 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 	return -1;
 }
 
+/* A setting of a site's adapter, or NULL. */
+static const char *setting(const struct dag_site *site, const char *key)
+{
+	for (uint32_t i = 0; i < site->n_settings; i++)
+		if (strcmp(site->settings[i].key, key) == 0)
+			return site->settings[i].value;
+	return NULL;
+}
+
+/* The adapter of every site: the simulator, or for a site whose plan says `adapter exec { program
+ * ... }` that program (docs/adapters.md), paths relative to `dir`. A rehearsal (--simulate) never
+ * leaves the simulator. Returns sim itself when no site needs anything else, else a router that
+ * owns sim too; NULL with err set if an adapter cannot be opened. */
+static struct adapter *site_adapters(const struct dag *d, struct adapter *sim, const char *dir, const char *log,
+                                     bool simulate, char *err, size_t errlen)
+{
+	if (simulate)
+		return sim;
+	struct adapter **by_site = xcalloc((size_t)d->n_sites + 1, sizeof *by_site);
+	bool any = false, ok = true;
+	struct buf program = BUF_INIT, secrets = BUF_INIT;
+	for (uint32_t i = 0; i < d->n_sites && ok; i++) {
+		const struct dag_site *site = &d->sites[i];
+		if (!site->adapter || strcmp(site->adapter, "sim") == 0)
+			continue;
+		if (strcmp(site->adapter, "exec") != 0) {
+			snprintf(err, errlen, "site '%s': drplan run knows the adapters sim and exec, not '%s'", site->name,
+			         site->adapter);
+			ok = false;
+			break;
+		}
+		const char *prog = setting(site, "program"), *sec = setting(site, "secrets"), *t = setting(site, "timeout");
+		const char *env = setting(site, "env"); /* names of variables passed through, space-separated */
+		if (!prog) {
+			snprintf(err, errlen, "site '%s': adapter exec needs a 'program' setting", site->name);
+			ok = false;
+			break;
+		}
+		buf_clear(&program);
+		buf_clear(&secrets);
+		buf_printf(&program, "%s%s%s", prog[0] == '/' ? "" : dir, prog[0] == '/' ? "" : "/", prog);
+		if (sec)
+			buf_printf(&secrets, "%s%s%s", sec[0] == '/' ? "" : dir, sec[0] == '/' ? "" : "/", sec);
+		char *names = xstrdup(env ? env : "");
+		const char *pass[32];
+		uint32_t n_pass = 0;
+		for (char *w = strtok(names, " ,"); w && n_pass < 32; w = strtok(NULL, " ,"))
+			pass[n_pass++] = w;
+		struct exec_options eo = {
+			.program = program.data, .timeout_ms = t ? strtoll(t, NULL, 10) : 0,
+			.secrets_file = sec ? secrets.data : NULL, .pass_env = pass, .n_pass_env = n_pass, .log_path = log,
+		};
+		by_site[i] = exec_open(d, &eo, err, errlen);
+		free(names);
+		ok = by_site[i] != NULL;
+		any = true;
+	}
+	buf_free(&program);
+	buf_free(&secrets);
+	if (!ok || !any) {
+		for (uint32_t i = 0; i < d->n_sites; i++)
+			if (by_site[i])
+				by_site[i]->vt->close(by_site[i]);
+		free(by_site);
+		return ok ? sim : NULL;
+	}
+	struct adapter *router = router_new(d, by_site, sim);
+	free(by_site);
+	return router;
+}
+
 /* The directory of the file that holds the plan: `run` scripts are relative to it. */
 static char *script_dir_of(const char *path)
 {
@@ -478,7 +551,8 @@ int cmd_run(int argc, char **argv)
 
 	struct journal *journal = NULL;
 	struct run_lock *lock = NULL;
-	struct adapter *sim = NULL, *faulty = NULL;
+	struct adapter *sim = NULL, *faulty = NULL, *adapter = NULL;
+	struct buf adapter_log = BUF_INIT;
 	uint8_t *resume = NULL;
 	char *script_dir = o.scripts ? xstrdup(o.scripts) : script_dir_of(path);
 	char err[512];
@@ -534,8 +608,15 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	buf_printf(&adapter_log, "%s.adapters.log", journal_path.data);
+	adapter = site_adapters(d, sim, script_dir, adapter_log.data, o.simulate, err, sizeof err);
+	if (!adapter) {
+		fprintf(stderr, "drplan run: %s\n", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (o.faults)
-		faulty = faults_wrap(sim, d, &faults, o.seed);
+		faulty = faults_wrap(adapter, d, &faults, o.seed);
 
 	struct progress pr = {.d = d, .o = &o, .tty = isatty(STDERR_FILENO) && !o.json, .total = d->n_ops};
 	pr.state = xcalloc((size_t)d->n_ops + 1, 1);
@@ -550,7 +631,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct run_options ro = {
-		.adapter = faulty ? faulty : sim, .journal = journal, .run = run_number, .virtual_time = o.simulate, .barrier = o.barrier,
+		.adapter = faulty ? faulty : adapter, .journal = journal, .run = run_number, .virtual_time = o.simulate, .barrier = o.barrier,
 		.workers = o.workers, .confirm_prompts = o.yes, .script_dir = script_dir, .simulate_scripts = o.simulate,
 		.time_scale = o.time_scale, .resume = resume, .script_log = o.simulate ? NULL : script_log.data, .on_event = on_event, .ctx = &pr, .interrupt = &interrupted,
 	};
@@ -584,10 +665,14 @@ int cmd_run(int argc, char **argv)
 		status = status == EXIT_OK ? EXIT_UNFINISHED : status;
 	}
 out:
+	/* One chain: the proxy closes what it wraps, a router each site's adapter and the simulator. */
 	if (faulty)
-		faulty->vt->close(faulty); /* and sim with it */
+		faulty->vt->close(faulty);
+	else if (adapter)
+		adapter->vt->close(adapter);
 	else if (sim)
 		sim->vt->close(sim);
+	buf_free(&adapter_log);
 	fault_rules_free(&faults);
 	if (journal)
 		journal_close(journal);

@@ -1,13 +1,11 @@
 /* script.c: the runner of `run` steps (script.h): posix_spawn without a shell, a process group of
  * its own, the environment the plan's operation adds, a timeout that kills the group. */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np: glibc 2.29, musl 1.1.24 */
 #include "script.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 #include "../compiler/dot.h"
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
+#include "spawn.h"
 
 extern char **environ;
 
@@ -68,48 +67,13 @@ static void fail(struct script_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Spawns the script in its own process group with signals as a fresh process has them (the
- * scheduler's workers block SIGINT; the CLI may ignore SIGPIPE). Returns 0 or an errno. */
+/* Spawns the script in its own process group (spawn.h). Returns 0 or an errno. */
 static int spawn(const struct script_request *req, pid_t *pid)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	int err = posix_spawn_file_actions_init(&fa);
-	if (err)
-		return err;
-	err = posix_spawnattr_init(&attr);
-	if (err) {
-		posix_spawn_file_actions_destroy(&fa);
-		return err;
-	}
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	sigdelset(&all, SIGKILL);
-	sigdelset(&all, SIGSTOP);
-	err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	if (!err)
-		err = posix_spawnattr_setpgroup(&attr, 0);
-	if (!err)
-		err = posix_spawnattr_setsigmask(&attr, &none);
-	if (!err)
-		err = posix_spawnattr_setsigdefault(&attr, &all);
-	if (!err && req->dir)
-		err = posix_spawn_file_actions_addchdir_np(&fa, req->dir);
-	if (!err)
-		err = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (!err && req->log_fd >= 0)
-		err = posix_spawn_file_actions_adddup2(&fa, req->log_fd, 1);
-	if (!err && req->log_fd >= 0)
-		err = posix_spawn_file_actions_adddup2(&fa, req->log_fd, 2);
-	if (!err) {
-		char **env = build_env(req);
-		char *argv[] = {(char *)req->path, NULL};
-		err = posix_spawn(pid, req->path, &fa, &attr, argv, env);
-		free(env);
-	}
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
+	char **env = build_env(req);
+	char *argv[] = {(char *)req->path, NULL};
+	int err = spawn_group(req->path, argv, env, req->dir, -1, req->log_fd, req->log_fd, pid);
+	free(env);
 	return err;
 }
 

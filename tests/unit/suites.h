@@ -23,5 +23,6 @@ Suite *run_suite(void);       /* test_run.c: the scheduler and the script runner
 Suite *sim_suite(void);       /* test_sim.c: the simulator adapter: physics, effects.log, reopening */
 Suite *faults_suite(void);    /* test_faults.c: the fault-injection proxy and its rules files */
 Suite *router_suite(void);    /* test_router.c: per-site routing of adapter calls */
+Suite *exec_suite(void);      /* test_exec.c: the exec adapter against tests/adapters/fake-array.sh */
 
 #endif

@@ -1,0 +1,980 @@
+/* exec.c: the exec adapter (exec.h): one process per call, posix_spawn without a shell, a request in
+ * YAML on stdin, a reply in YAML on stdout read as hostile input, stderr lines to the log, and a
+ * timeout that kills the whole process group. docs/adapters.md is the protocol. */
+#define _GNU_SOURCE /* pipe2 */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "../../compiler/dot.h"
+#include "../../lib/alloc.h"
+#include "../../lib/buf.h"
+#include "../spawn.h"
+
+#define EXEC_DEFAULT_TIMEOUT_MS 300000
+#define EXEC_GRACE_MS 2000      /* between SIGTERM and SIGKILL on a timeout */
+#define EXEC_DRAIN_MS 1000      /* after the program exits: how long its pipes may stay open */
+#define EXEC_LOG_LINE 4096      /* a longer stderr line is logged in pieces */
+#define EXEC_SECRETS_MAX 65536
+
+struct exec_adapter {
+	struct adapter base;
+	const struct dag *dag;
+	char *program;
+	char *name;
+	int64_t timeout_ms;
+	char **env;                 /* the program's whole environment, NULL-terminated */
+	int log_fd;                 /* O_APPEND; 2 when log_path is NULL */
+	bool own_log;
+};
+
+/* The protocol's name of each operation kind (the DAG's "prefer" is "set-preference"). */
+static const char *op_word(enum dag_op_kind kind)
+{
+	switch (kind) {
+	case DAG_SYNC: return "sync";
+	case DAG_FAILOVER: return "failover";
+	case DAG_PREFER: return "set-preference";
+	case DAG_SHUTDOWN: return "shutdown";
+	case DAG_MIGRATE: return "migrate";
+	case DAG_REGISTER: return "register";
+	case DAG_POWER_ON: return "power-on";
+	case DAG_SNAPSHOT: return "snapshot";
+	case DAG_REVERSE: return "reverse";
+	case DAG_RUN:
+	case DAG_PROMPT:
+	case DAG_WAIT:
+	case DAG_GATE:
+	case DAG_N_OP_KINDS: break;
+	}
+	return "none";
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- Opening: the environment and the secrets */
+
+static void env_push(char ***env, size_t *n, size_t *cap, char *entry)
+{
+	if (*n + 2 > *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*env = xrealloc(*env, *cap * sizeof **env);
+	}
+	(*env)[(*n)++] = entry;
+	(*env)[*n] = NULL;
+}
+
+static void env_free(char **env)
+{
+	for (char **e = env; e && *e; e++)
+		free(*e);
+	free(env);
+}
+
+static bool env_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return false;
+	}
+	return true;
+}
+
+/* Reads KEY=VALUE lines (blank lines and # comments skipped) into env. The file must be a regular
+ * file of ours with no group or other permission bits: anything else may have leaked its secrets. */
+static bool read_secrets(const char *path, char ***env, size_t *n, size_t *cap, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		set_err(err, errlen, "secrets file %s: %s", path, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	bool ok = fstat(fd, &st) == 0;
+	if (!ok)
+		set_err(err, errlen, "secrets file %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "secrets file %s: not a regular file", path);
+		ok = false;
+	} else if (st.st_uid != geteuid()) {
+		set_err(err, errlen, "secrets file %s: owned by uid %u, not by this user", path, (unsigned)st.st_uid);
+		ok = false;
+	} else if (st.st_mode & 077) {
+		set_err(err, errlen, "secrets file %s: mode %04o lets others read it; it must be 0600", path,
+		        (unsigned)(st.st_mode & 07777));
+		ok = false;
+	} else if (st.st_size > (off_t)EXEC_SECRETS_MAX) {
+		set_err(err, errlen, "secrets file %s: larger than %d bytes", path, EXEC_SECRETS_MAX);
+		ok = false;
+	}
+	struct buf text = BUF_INIT;
+	char chunk[4096];
+	while (ok) {
+		ssize_t r = read(fd, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			set_err(err, errlen, "secrets file %s: %s", path, strerror(errno));
+			ok = false;
+		} else if (r == 0) {
+			break;
+		} else {
+			buf_append(&text, chunk, (size_t)r);
+			if (text.len > EXEC_SECRETS_MAX) {
+				set_err(err, errlen, "secrets file %s: larger than %d bytes", path, EXEC_SECRETS_MAX);
+				ok = false;
+			}
+		}
+	}
+	close(fd);
+	uint32_t line = 0;
+	for (size_t at = 0; ok && at < text.len;) {
+		line++;
+		const char *s = text.data + at;
+		const char *nl = memchr(s, '\n', text.len - at);
+		size_t len = nl ? (size_t)(nl - s) : text.len - at;
+		at += len + 1;
+		if (len > 0 && s[len - 1] == '\r')
+			len--;
+		if (len == 0 || s[0] == '#')
+			continue;
+		const char *eq = memchr(s, '=', len);
+		if (!eq || !env_name_ok(s, (size_t)(eq - s)) || memchr(s, '\0', len)) {
+			/* Never quote the line: it holds a secret. */
+			set_err(err, errlen, "secrets file %s, line %u: not NAME=value", path, line);
+			ok = false;
+			break;
+		}
+		/* A secret replaces a passed variable of the same name. */
+		size_t name_len = (size_t)(eq - s) + 1;
+		char *entry = xstrndup(s, len);
+		bool replaced = false;
+		for (size_t k = 0; k < *n && !replaced; k++) {
+			if (strncmp((*env)[k], entry, name_len) == 0) {
+				free((*env)[k]);
+				(*env)[k] = entry;
+				replaced = true;
+			}
+		}
+		if (!replaced)
+			env_push(env, n, cap, entry);
+	}
+	/* The text held secrets: do not leave them in freed memory. */
+	if (text.data)
+		memset(text.data, 0, text.cap);
+	buf_free(&text);
+	return ok;
+}
+
+/* ---- Closing */
+
+static void exec_close(struct adapter *a)
+{
+	struct exec_adapter *x = (struct exec_adapter *)a;
+	if (!x)
+		return;
+	if (x->own_log && x->log_fd >= 0)
+		close(x->log_fd);
+	for (char **e = x->env; e && *e; e++)
+		memset(*e, 0, strlen(*e));
+	env_free(x->env);
+	free(x->program);
+	free(x->name);
+	free(x);
+}
+
+/* ---- The request */
+
+/* A scalar as plain YAML when that is unambiguous, else double-quoted. */
+static void put_scalar(struct buf *b, const char *s)
+{
+	bool plain = s[0] != '\0' && s[0] != '-';
+	for (const char *p = s; *p && plain; p++) {
+		char c = *p;
+		plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		        c == '-' || c == '/';
+	}
+	if (plain) {
+		buf_puts(b, s);
+		return;
+	}
+	buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(b, "\\x%02x", *p);
+		else
+			buf_putc(b, (char)*p);
+	}
+	buf_putc(b, '"');
+}
+
+static const char *site_name(const struct dag *d, uint32_t site)
+{
+	return site < d->n_sites ? d->sites[site].name : "";
+}
+
+static void put_device(struct buf *b, const struct dag *d, uint32_t i)
+{
+	const struct dag_device *dv = &d->devices[i];
+	buf_puts(b, "  - {name: ");
+	put_scalar(b, dv->name);
+	buf_puts(b, ", peer: ");
+	put_scalar(b, dv->peer ? dv->peer : "");
+	buf_puts(b, ", site: ");
+	put_scalar(b, site_name(d, dv->site));
+	buf_puts(b, ", peer-site: ");
+	put_scalar(b, site_name(d, dv->peer_site));
+	buf_printf(b, ", kind: %s}\n", dv->kind == DAG_STRETCHED ? "stretched" : "replicated");
+}
+
+static void build_request(struct buf *b, const struct adapter_request *req, const char *operation,
+                          const char *query, const char *op_id, int64_t timeout_ms)
+{
+	const struct dag *d = req->dag;
+	const struct dag_op *op = &d->ops[req->op];
+	buf_puts(b, "drplan-adapter-request: 1\noperation: ");
+	buf_puts(b, operation);
+	buf_puts(b, "\nop: ");
+	put_scalar(b, op_id);
+	buf_printf(b, "\nattempt: %" PRIu32 "\nrun: %" PRIu32 "\nplan: ", req->attempt, req->run);
+	put_scalar(b, d->name ? d->name : "");
+	/* Where it acts: op.site, except the protected half of a failover, at its devices' source. */
+	uint32_t site = op->site;
+	if (strcmp(operation, "prepare-failover") == 0) {
+		if (op->target_kind == DAG_TARGET_DEVICE && op->target < d->n_devices)
+			site = d->devices[op->target].site;
+		else if (op->target_kind == DAG_TARGET_GROUP && op->target < d->n_groups && d->groups[op->target].n_devices)
+			site = d->devices[d->groups[op->target].devices[0]].site;
+	}
+	buf_puts(b, "\nsite: ");
+	put_scalar(b, site_name(d, site));
+	buf_printf(b, "\ntimeout-ms: %" PRId64 "\nbest-effort: %s\n", timeout_ms, req->best_effort ? "true" : "false");
+	if (query)
+		buf_printf(b, "query: %s\n", query);
+	/* Devices: the op's device, its group's, or its workgroup's. */
+	const uint32_t *devs = NULL;
+	uint32_t n_devs = 0, one = 0;
+	const struct dag_workgroup *wg = NULL;
+	if (op->target_kind == DAG_TARGET_DEVICE && op->target < d->n_devices) {
+		one = op->target;
+		devs = &one;
+		n_devs = 1;
+	} else if (op->target_kind == DAG_TARGET_GROUP && op->target < d->n_groups) {
+		devs = d->groups[op->target].devices;
+		n_devs = d->groups[op->target].n_devices;
+	} else if (op->target_kind == DAG_TARGET_WORKGROUP && op->target < d->n_workgroups) {
+		wg = &d->workgroups[op->target];
+		devs = wg->devices;
+		n_devs = wg->n_devices;
+	}
+	buf_puts(b, n_devs ? "devices:\n" : "devices: []\n");
+	for (uint32_t i = 0; i < n_devs; i++)
+		if (devs[i] < d->n_devices)
+			put_device(b, d, devs[i]);
+	if (!wg || wg->n_vms == 0) {
+		buf_puts(b, "vms: []\n");
+		return;
+	}
+	buf_puts(b, "vms:\n");
+	for (uint32_t i = wg->first_vm; i < wg->first_vm + wg->n_vms && i < d->n_vms; i++) {
+		buf_puts(b, "  - {name: ");
+		put_scalar(b, d->vms[i].name);
+		buf_puts(b, ", host: ");
+		put_scalar(b, d->vms[i].host < d->n_hosts ? d->hosts[d->vms[i].host].name : "");
+		buf_puts(b, "}\n");
+	}
+}
+
+/* ---- Running the program */
+
+struct call {
+	struct exec_adapter *x;
+	const char *operation;
+	const char *op_id;
+	struct buf out;            /* stdout, at most EXEC_REPLY_MAX bytes */
+	struct buf err_line;       /* the stderr line being assembled */
+	bool too_big, timed_out, spawn_failed;
+	int status;                /* from waitpid */
+	int64_t timeout_ms;
+	char why[160];             /* spawn failure */
+};
+
+/* One log line, written with a single write so that concurrent calls' lines never interleave. */
+static void log_write(struct exec_adapter *x, const struct buf *b)
+{
+	size_t off = 0;
+	while (off < b->len) {
+		ssize_t w = write(x->log_fd, b->data + off, b->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* A line of the program's stderr, named, without control characters. */
+static void log_line(struct call *c, const char *text, size_t len)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s %s: ", c->x->name, c->op_id);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		buf_putc(&b, ch < 0x20 && ch != '\t' ? '?' : (char)ch);
+	}
+	buf_putc(&b, '\n');
+	log_write(c->x, &b);
+	buf_free(&b);
+}
+
+static void take_stderr(struct call *c, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			log_line(c, c->err_line.data ? c->err_line.data : "", c->err_line.len);
+			buf_clear(&c->err_line);
+			continue;
+		}
+		buf_putc(&c->err_line, data[i]);
+		if (c->err_line.len >= EXEC_LOG_LINE) {
+			log_line(c, c->err_line.data, c->err_line.len);
+			buf_clear(&c->err_line);
+		}
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Runs the program once with the request; fills c. Leaves no process of its group behind. */
+static void run_call(struct call *c, const struct buf *request)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC)) {
+		snprintf(c->why, sizeof c->why, "cannot make a pipe: %s", strerror(errno));
+		c->spawn_failed = true;
+		close_fd(&in[0]), close_fd(&in[1]), close_fd(&out[0]), close_fd(&out[1]);
+		close_fd(&er[0]), close_fd(&er[1]);
+		return;
+	}
+	pid_t pid;
+	char *argv[] = {c->x->program, (char *)c->operation, NULL};
+	int err = spawn_group(c->x->program, argv, c->x->env, NULL, in[0], out[1], er[1], &pid);
+	close_fd(&in[0]), close_fd(&out[1]), close_fd(&er[1]);
+	if (err) {
+		snprintf(c->why, sizeof c->why, "cannot run %s: %s", c->x->program, strerror(err));
+		c->spawn_failed = true;
+		close_fd(&in[1]), close_fd(&out[0]), close_fd(&er[0]);
+		return;
+	}
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(er[0], F_SETFL, O_NONBLOCK);
+	/* A program that exits without reading its request must not kill us with SIGPIPE: block it in
+	 * this thread, and take back a SIGPIPE our writes raised (it is pending on this thread only). */
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	bool raised_pipe = false;
+
+	int64_t start = mono_ms();
+	int64_t deadline = start + c->timeout_ms, kill_at = 0, drain_until = 0;
+	size_t sent = 0;
+	bool exited = false;
+	char chunk[65536];
+	for (;;) {
+		struct pollfd fds[3];
+		nfds_t n = 0;
+		int i_in = -1, i_out = -1, i_err = -1;
+		if (in[1] >= 0)
+			i_in = (int)n, fds[n++] = (struct pollfd){in[1], POLLOUT, 0};
+		if (out[0] >= 0)
+			i_out = (int)n, fds[n++] = (struct pollfd){out[0], POLLIN, 0};
+		if (er[0] >= 0)
+			i_err = (int)n, fds[n++] = (struct pollfd){er[0], POLLIN, 0};
+		if (exited && out[0] < 0 && er[0] < 0)
+			break;
+		int64_t now = mono_ms();
+		/* Has the program (the group's leader) exited? Look without reaping it, so that its pid
+		 * keeps naming the group until the rest of the group is killed. */
+		if (!exited) {
+			siginfo_t si;
+			memset(&si, 0, sizeof si);
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+				exited = true;
+				/* Whatever it left running goes with it; its pipes then reach EOF. */
+				kill(-pid, SIGKILL);
+				drain_until = now + EXEC_DRAIN_MS;
+				close_fd(&in[1]);
+				continue;
+			}
+		}
+		if (exited && now >= drain_until)
+			break;
+		if (!exited && !c->timed_out && now >= deadline) {
+			c->timed_out = true;
+			kill(-pid, SIGTERM);
+			kill_at = now + EXEC_GRACE_MS;
+			close_fd(&in[1]);
+			continue;
+		}
+		if (!exited && kill_at && now >= kill_at) {
+			kill(-pid, SIGKILL);
+			kill_at = 0;
+		}
+		/* Wake up at least every 20 ms to look at the leader: a child it left behind may hold the
+		 * pipes open long after it exited. */
+		int r = poll(fds, n, 20);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		if (i_in >= 0 && fds[i_in].revents) {
+			if (fds[i_in].revents & (POLLERR | POLLHUP)) {
+				close_fd(&in[1]);
+			} else {
+				ssize_t w = write(in[1], request->data + sent, request->len - sent);
+				if (w > 0)
+					sent += (size_t)w;
+				else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+					raised_pipe = raised_pipe || errno == EPIPE;
+					close_fd(&in[1]);
+				}
+				if (sent == request->len)
+					close_fd(&in[1]);
+			}
+		}
+		if (i_out >= 0 && fds[i_out].revents) {
+			ssize_t rd = read(out[0], chunk, sizeof chunk);
+			if (rd > 0) {
+				buf_append(&c->out, chunk, (size_t)rd);
+				if (c->out.len > EXEC_REPLY_MAX) {
+					c->too_big = true;
+					kill(-pid, SIGKILL);
+					close_fd(&out[0]);
+				}
+			} else if (rd == 0 || (errno != EAGAIN && errno != EINTR)) {
+				close_fd(&out[0]);
+			}
+		}
+		if (i_err >= 0 && fds[i_err].revents) {
+			ssize_t rd = read(er[0], chunk, sizeof chunk);
+			if (rd > 0)
+				take_stderr(c, chunk, (size_t)rd);
+			else if (rd == 0 || (errno != EAGAIN && errno != EINTR))
+				close_fd(&er[0]);
+		}
+	}
+	if (c->err_line.len)
+		log_line(c, c->err_line.data, c->err_line.len);
+	close_fd(&in[1]), close_fd(&out[0]), close_fd(&er[0]);
+	if (!exited)
+		kill(-pid, SIGKILL); /* the loop broke on an error: do not wait forever */
+	while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
+		continue;
+	/* A process of the group that outlived its pipes dies too. Its parent was the program, so init
+	 * reaps it: wait a little for that, so that the group is usually gone when the call returns. */
+	if (kill(-pid, SIGKILL) == 0) {
+		for (int i = 0; i < 20 && kill(-pid, 0) == 0; i++) {
+			struct timespec ts = {0, 10 * 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (raised_pipe) {
+		struct timespec zero = {0, 0};
+		sigset_t pending;
+		sigpending(&pending);
+		if (sigismember(&pending, SIGPIPE))
+			sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* ---- The reply */
+
+struct reply_fields {
+	char *version, *op, *status, *message, *outcome;
+	yaml_emitter_t *inventory;  /* discover: where the inventory field's mapping is copied; or NULL */
+	bool has_inventory;
+};
+
+static void fields_free(struct reply_fields *f)
+{
+	free(f->version), free(f->op), free(f->status), free(f->message), free(f->outcome);
+}
+
+/* Parses the reply: one mapping of scalars (and, for discover, the inventory mapping, copied event by
+ * event to f->inventory). False with why set (line and column count from 1). */
+static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why, size_t whylen)
+{
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p)) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)(out->data ? out->data : ""), out->len);
+	bool ok = true;
+	int depth = 0;     /* 1 inside the top mapping */
+	char *key = NULL;
+	bool done = false, seen_map = false;
+	int copy = 0;      /* nesting inside the inventory being copied */
+	while (ok && !done) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			snprintf(why, whylen, "the reply is not YAML (line %zu, column %zu: %s)", p.problem_mark.line + 1,
+			         p.problem_mark.column + 1, p.problem ? p.problem : "syntax error");
+			ok = false;
+			break;
+		}
+		unsigned long line = (unsigned long)ev.start_mark.line + 1;
+		if (f->inventory && (copy > 0 || (depth == 1 && key && strcmp(key, "inventory") == 0 && !f->has_inventory &&
+		                                  ev.type == YAML_MAPPING_START_EVENT))) {
+			if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT)
+				copy++;
+			else if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT)
+				copy--;
+			/* The emitter owns the event from here, even when it fails. */
+			if (!yaml_emitter_emit(f->inventory, &ev)) {
+				snprintf(why, whylen, "line %lu: the inventory cannot be copied", line);
+				ok = false;
+			}
+			if (copy == 0) {
+				f->has_inventory = true;
+				free(key);
+				key = NULL;
+			}
+			continue;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_END_EVENT:
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (seen_map) {
+				snprintf(why, whylen, "the reply has more than one document (line %lu)", line);
+				ok = false;
+			}
+			break;
+		case YAML_MAPPING_START_EVENT:
+			if (depth != 0 || key) {
+				if (key)
+					snprintf(why, whylen, "line %lu: field %.40s is not a scalar", line, key);
+				else
+					snprintf(why, whylen, "line %lu: a key is not a scalar", line);
+				ok = false;
+			}
+			depth++;
+			seen_map = true;
+			break;
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_ALIAS_EVENT:
+			if (depth == 0)
+				snprintf(why, whylen, "the reply is not a mapping (line %lu)", line);
+			else
+				snprintf(why, whylen, "line %lu: field %s is not a scalar", line, key ? key : "?");
+			ok = false;
+			break;
+		case YAML_SCALAR_EVENT: {
+			const char *v = (const char *)ev.data.scalar.value;
+			size_t vlen = ev.data.scalar.length;
+			if (depth == 0) {
+				snprintf(why, whylen, "the reply is not a mapping (line %lu)", line);
+				ok = false;
+			} else if (!key) {
+				key = xstrndup(v, vlen);
+			} else {
+				char **slot = strcmp(key, "drplan-adapter-reply") == 0 ? &f->version
+				              : strcmp(key, "op") == 0                ? &f->op
+				              : strcmp(key, "status") == 0            ? &f->status
+				              : strcmp(key, "message") == 0           ? &f->message
+				              : strcmp(key, "outcome") == 0           ? &f->outcome
+				                                                      : NULL;
+				if (!slot) {
+					snprintf(why, whylen, "line %lu: unknown field \"%.40s\"", line, key);
+					ok = false;
+				} else if (*slot) {
+					snprintf(why, whylen, "line %lu: field %s given twice", line, key);
+					ok = false;
+				} else if (memchr(v, '\0', vlen)) {
+					snprintf(why, whylen, "line %lu: field %s holds a NUL byte", line, key);
+					ok = false;
+				} else {
+					*slot = xstrndup(v, vlen);
+				}
+				free(key);
+				key = NULL;
+			}
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_NO_EVENT:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	free(key);
+	yaml_parser_delete(&p);
+	if (ok && !seen_map) {
+		snprintf(why, whylen, "the reply is empty");
+		ok = false;
+	}
+	return ok;
+}
+
+/* Copies text into a reply message without control characters (the journal and terminals). */
+static void clean(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+}
+
+enum call_result { CALL_DONE, CALL_FAILED, CALL_TRANSIENT };
+
+/* What went wrong with the process itself, if anything: true with why and *res set. */
+static bool process_fault(const struct call *c, char *why, size_t whylen, enum call_result *res)
+{
+	*res = CALL_FAILED;
+	if (c->spawn_failed) {
+		snprintf(why, whylen, "%s", c->why);
+	} else if (c->timed_out) {
+		struct buf dur = BUF_INIT;
+		dot_duration(&dur, c->timeout_ms);
+		snprintf(why, whylen, "timed out after %s (the process group was killed)", dur.data);
+		buf_free(&dur);
+		*res = CALL_TRANSIENT;
+	} else if (c->too_big) {
+		snprintf(why, whylen, "the reply is larger than %zu bytes (the process group was killed)", EXEC_REPLY_MAX);
+	} else if (WIFSIGNALED(c->status)) {
+		snprintf(why, whylen, "killed by signal %d (%s)", WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
+	} else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) != 0) {
+		snprintf(why, whylen, "exit status %d", WEXITSTATUS(c->status));
+	} else if (c->out.len == 0) {
+		snprintf(why, whylen, "exited without a reply");
+		*res = CALL_TRANSIENT;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Performs one call of the protocol. For a query, *outcome is set when the reply is good. */
+static enum call_result call(struct exec_adapter *x, const struct adapter_request *req, const char *operation,
+                             const char *query, enum adapter_outcome *outcome, char *msg, size_t msglen)
+{
+	struct buf id = BUF_INIT, request = BUF_INIT;
+	dag_op_id(req->dag, req->op, &id);
+	struct call c;
+	memset(&c, 0, sizeof c);
+	c.x = x;
+	c.operation = operation;
+	c.op_id = id.data;
+	c.timeout_ms = x->timeout_ms;
+	if (req->timeout_ms > 0 && req->timeout_ms < c.timeout_ms)
+		c.timeout_ms = req->timeout_ms;
+	build_request(&request, req, operation, query, id.data, c.timeout_ms);
+	run_call(&c, &request);
+	enum call_result res = CALL_FAILED;
+	char why[200] = "";
+	struct reply_fields f = {0};
+	if (process_fault(&c, why, sizeof why, &res)) {
+		/* why says it */
+	} else if (parse_reply(&c.out, &f, why, sizeof why)) {
+		if (!f.version)
+			snprintf(why, sizeof why, "the reply has no drplan-adapter-reply field");
+		else if (strcmp(f.version, "1") != 0)
+			snprintf(why, sizeof why, "unknown reply version \"%.20s\"", f.version);
+		else if (!f.op)
+			snprintf(why, sizeof why, "the reply has no op field");
+		else if (strcmp(f.op, id.data) != 0)
+			snprintf(why, sizeof why, "the reply is for another operation (\"%.60s\")", f.op);
+		else if (query) {
+			if (!f.outcome)
+				snprintf(why, sizeof why, "the reply has no outcome field");
+			else if (strcmp(f.outcome, "happened") == 0)
+				*outcome = ADAPTER_HAPPENED, res = CALL_DONE;
+			else if (strcmp(f.outcome, "not-happened") == 0)
+				*outcome = ADAPTER_NOT_HAPPENED, res = CALL_DONE;
+			else if (strcmp(f.outcome, "unknown") == 0)
+				*outcome = ADAPTER_UNKNOWN, res = CALL_DONE;
+			else
+				snprintf(why, sizeof why, "unknown outcome \"%.20s\"", f.outcome);
+		} else if (!f.status) {
+			snprintf(why, sizeof why, "the reply has no status field");
+		} else if (strcmp(f.status, "done") == 0) {
+			res = CALL_DONE;
+		} else if (strcmp(f.status, "failed") == 0 || strcmp(f.status, "transient") == 0) {
+			res = f.status[0] == 'f' ? CALL_FAILED : CALL_TRANSIENT;
+			snprintf(why, sizeof why, "%s", f.message && f.message[0] ? f.message : f.status);
+		} else {
+			snprintf(why, sizeof why, "unknown status \"%.20s\"", f.status);
+		}
+	}
+	if (res != CALL_DONE || why[0]) {
+		clean(why);
+		snprintf(msg, msglen, "%s %s %s: %s", x->name, operation, id.data, why);
+	} else {
+		msg[0] = '\0';
+	}
+	fields_free(&f);
+	buf_free(&c.out);
+	buf_free(&c.err_line);
+	buf_free(&request);
+	buf_free(&id);
+	return res;
+}
+
+static void perform(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply,
+                    const char *operation)
+{
+	struct exec_adapter *x = (struct exec_adapter *)a;
+	reply->duration_ms = 0;
+	if (!req->dag || req->op >= req->dag->n_ops) {
+		adapter_reply_set(reply, ADAPTER_FAILED, "%s %s: no operation %u in the plan", x->name, operation, req->op);
+		return;
+	}
+	char msg[ADAPTER_MESSAGE_MAX];
+	enum call_result r = call(x, req, operation, NULL, NULL, msg, sizeof msg);
+	enum adapter_status st = r == CALL_DONE ? ADAPTER_DONE : r == CALL_TRANSIENT ? ADAPTER_TRANSIENT : ADAPTER_FAILED;
+	adapter_reply_set(reply, st, "%s", st == ADAPTER_DONE ? "" : msg);
+}
+
+#define ENTRY(fn, word)                                                                                         \
+	static void fn(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply)       \
+	{                                                                                                       \
+		perform(a, req, reply, word);                                                                   \
+	}
+ENTRY(exec_sync, "sync")
+ENTRY(exec_prepare_failover, "prepare-failover")
+ENTRY(exec_failover, "failover")
+ENTRY(exec_set_preference, "set-preference")
+ENTRY(exec_snapshot, "snapshot")
+ENTRY(exec_reverse, "reverse")
+ENTRY(exec_shutdown, "shutdown")
+ENTRY(exec_migrate, "migrate")
+ENTRY(exec_register, "register")
+ENTRY(exec_power_on, "power-on")
+#undef ENTRY
+
+/* A query that goes wrong answers "unknown" (an operator decides) and says why in the log. */
+static enum adapter_outcome exec_query(struct adapter *a, const struct adapter_request *req)
+{
+	struct exec_adapter *x = (struct exec_adapter *)a;
+	if (!req->dag || req->op >= req->dag->n_ops)
+		return ADAPTER_UNKNOWN;
+	enum adapter_outcome outcome = ADAPTER_UNKNOWN;
+	char msg[ADAPTER_MESSAGE_MAX];
+	const char *asked = op_word((enum dag_op_kind)req->dag->ops[req->op].kind);
+	if (call(x, req, "query", asked, &outcome, msg, sizeof msg) != CALL_DONE) {
+		struct buf line = BUF_INIT;
+		buf_printf(&line, "%s (answering unknown)\n", msg);
+		log_write(x, &line);
+		buf_free(&line);
+		return ADAPTER_UNKNOWN;
+	}
+	return outcome;
+}
+
+static const struct adapter_vtable exec_vtable = {
+	.name = "exec",
+	.sync = exec_sync,
+	.prepare_failover = exec_prepare_failover,
+	.failover = exec_failover,
+	.set_preference = exec_set_preference,
+	.snapshot = exec_snapshot,
+	.reverse = exec_reverse,
+	.shutdown = exec_shutdown,
+	.migrate = exec_migrate,
+	.register_vms = exec_register,
+	.power_on = exec_power_on,
+	.query = exec_query,
+	.flush = NULL,
+	.close = exec_close,
+};
+
+struct adapter *exec_open(const struct dag *d, const struct exec_options *o, char *err, size_t errlen)
+{
+	if (!o->program || !o->program[0]) {
+		set_err(err, errlen, "exec adapter: no program");
+		return NULL;
+	}
+	struct stat st;
+	if (stat(o->program, &st) != 0 || access(o->program, X_OK) != 0) {
+		set_err(err, errlen, "exec adapter: cannot run %s: %s", o->program, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "exec adapter: cannot run %s: not a regular file", o->program);
+		return NULL;
+	}
+	struct exec_adapter *x = xcalloc(1, sizeof *x);
+	x->base.vt = &exec_vtable;
+	x->dag = d;
+	x->program = xstrdup(o->program);
+	if (o->name) {
+		x->name = xstrdup(o->name);
+	} else {
+		struct buf n = BUF_INIT;
+		buf_printf(&n, "exec:%s", o->program);
+		x->name = buf_detach(&n);
+	}
+	x->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : EXEC_DEFAULT_TIMEOUT_MS;
+	x->log_fd = 2;
+	size_t n = 0, cap = 0;
+	/* The program's environment is only what is passed on purpose: the names asked for, then the
+	 * secrets (which win over a passed name). */
+	for (uint32_t i = 0; i < o->n_pass_env; i++) {
+		const char *v = getenv(o->pass_env[i]);
+		if (!v)
+			continue;
+		struct buf e = BUF_INIT;
+		buf_printf(&e, "%s=%s", o->pass_env[i], v);
+		env_push(&x->env, &n, &cap, buf_detach(&e));
+	}
+	env_push(&x->env, &n, &cap, xstrdup("DRPLAN_ADAPTER=exec"));
+	if (o->secrets_file && !read_secrets(o->secrets_file, &x->env, &n, &cap, err, errlen)) {
+		exec_close(&x->base);
+		return NULL;
+	}
+	if (o->log_path) {
+		x->log_fd = open(o->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (x->log_fd < 0) {
+			set_err(err, errlen, "exec adapter: cannot open the log %s: %s", o->log_path, strerror(errno));
+			exec_close(&x->base);
+			return NULL;
+		}
+		x->own_log = true;
+	}
+	return &x->base;
+}
+
+/* ---- Discovery */
+
+static int buf_output(void *data, unsigned char *buffer, size_t size)
+{
+	buf_append(data, buffer, size);
+	return 1;
+}
+
+bool exec_discover(const struct exec_options *o, const char *const *sites, uint32_t n_sites, struct buf *inventory,
+                   char *err, size_t errlen)
+{
+	struct adapter *a = exec_open(NULL, o, err, errlen);
+	if (!a)
+		return false;
+	struct exec_adapter *x = (struct exec_adapter *)a;
+	struct buf request = BUF_INIT, doc = BUF_INIT;
+	buf_puts(&request, "drplan-adapter-request: 1\noperation: discover\nsites: [");
+	for (uint32_t i = 0; i < n_sites; i++) {
+		if (i)
+			buf_puts(&request, ", ");
+		put_scalar(&request, sites[i]);
+	}
+	buf_puts(&request, "]\n");
+	struct call c;
+	memset(&c, 0, sizeof c);
+	c.x = x;
+	c.operation = "discover";
+	c.op_id = "discover";
+	c.timeout_ms = x->timeout_ms;
+	run_call(&c, &request);
+	enum call_result res;
+	char why[200] = "";
+	yaml_emitter_t em;
+	struct reply_fields f = {0};
+	bool ok = false, em_init = yaml_emitter_initialize(&em), em_ok = em_init;
+	if (em_ok) {
+		yaml_emitter_set_output(&em, buf_output, &doc);
+		yaml_emitter_set_unicode(&em, 1);
+		yaml_event_t ev;
+		yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+		em_ok = yaml_emitter_emit(&em, &ev);
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+		em_ok = em_ok && yaml_emitter_emit(&em, &ev);
+		f.inventory = &em;
+	}
+	if (!em_ok) {
+		snprintf(why, sizeof why, "out of memory");
+	} else if (process_fault(&c, why, sizeof why, &res)) {
+		/* why says it */
+	} else if (parse_reply(&c.out, &f, why, sizeof why)) {
+		if (!f.version || strcmp(f.version, "1") != 0)
+			snprintf(why, sizeof why, "the reply has no drplan-adapter-reply: 1");
+		else if (!f.op || strcmp(f.op, "discover") != 0)
+			snprintf(why, sizeof why, "the reply is not for discover");
+		else if (!f.status || strcmp(f.status, "done") != 0)
+			snprintf(why, sizeof why, "%s", f.message ? f.message : f.status ? f.status : "the reply has no status field");
+		else if (!f.has_inventory)
+			snprintf(why, sizeof why, "the reply has no inventory mapping");
+		else
+			ok = true;
+	}
+	if (ok) {
+		yaml_event_t ev;
+		yaml_document_end_event_initialize(&ev, 1);
+		ok = yaml_emitter_emit(&em, &ev);
+		yaml_stream_end_event_initialize(&ev);
+		ok = ok && yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
+		if (!ok)
+			snprintf(why, sizeof why, "the inventory cannot be written");
+	}
+	if (ok) {
+		buf_append(inventory, doc.data, doc.len);
+	} else {
+		clean(why);
+		set_err(err, errlen, "%s discover: %s", x->name, why);
+	}
+	if (em_init)
+		yaml_emitter_delete(&em);
+	fields_free(&f);
+	buf_free(&doc);
+	buf_free(&c.out);
+	buf_free(&c.err_line);
+	buf_free(&request);
+	exec_close(a);
+	return ok;
+}

@@ -1,0 +1,116 @@
+#!/bin/sh
+# fake-array.sh: the reference adapter of the exec protocol (docs/adapters.md), written in POSIX sh
+# for the tests: it keeps a fake array in $FAKE_ARRAY_DIR and misbehaves on request.
+#
+# State, in $FAKE_ARRAY_DIR: dev.NAME and vm.NAME hold the last state of each device and VM;
+# effects.log gets one line per effect, "OP-ID OPERATION OBJECT SITE"; argv.log and env.log record
+# how each call was started (for the tests that check that secrets never reach argv).
+# FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
+#   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
+#   crash-after-effect, failed, transient, no-read.
+set -u
+
+operation=${1:-}
+dir=${FAKE_ARRAY_DIR:?FAKE_ARRAY_DIR is not set}
+mode=${FAKE_ARRAY_MODE:-}
+if [ -n "${FAKE_ARRAY_MODE_OP:-}" ] && [ "$FAKE_ARRAY_MODE_OP" != "$operation" ]; then
+	mode=
+fi
+
+if [ "$mode" = no-read ]; then
+	# Exits before reading its request: drplan must not die of SIGPIPE.
+	exit 0
+fi
+
+request=$(cat)
+if [ "$operation" = discover ]; then
+	# The inventory of the fake array: what the tests' plans use.
+	printf 'drplan-adapter-reply: 1\nop: discover\nstatus: done\ninventory:\n'
+	printf '  version: 1\n  sites:\n'
+	for s in $(printf '%s\n' "$request" | sed -n 's/^sites: \[\(.*\)\]$/\1/p' | tr ',' ' '); do
+		printf '    - {name: %s, hosts: [esx-%s-01]}\n' "$s" "$s"
+	done
+	printf '  devices:\n    - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}\n'
+	printf '  vms:\n    - {name: db-01, host: esx-east-01, devices: [lun-1]}\n'
+	exit 0
+fi
+field() {
+	printf '%s\n' "$request" | sed -n "s/^$1: *//p" | head -n 1 | sed 's/^"\(.*\)"$/\1/'
+}
+op=$(field op)
+site=$(field site)
+
+printf '%s\n' "$*" >>"$dir/argv.log"
+env | sort >"$dir/env.$op.log"
+echo "fake-array: $operation $op starting" >&2
+
+reply() { # status [message]
+	printf 'drplan-adapter-reply: 1\nop: %s\nstatus: %s\n' "$op" "$1"
+	if [ $# -gt 1 ]; then
+		printf 'message: "%s"\n' "$2"
+	fi
+}
+
+case $mode in
+garbage) printf 'drplan-adapter-reply: 1\n\top: %s\nstatus: done\n' "$op"; exit 0 ;;
+missing-status) printf 'drplan-adapter-reply: 1\nop: %s\n' "$op"; exit 0 ;;
+unknown-field) reply done; printf 'colour: blue\n'; exit 0 ;;
+huge) yes 'message: this reply never ends'; exit 0 ;;
+wrong-op) printf 'drplan-adapter-reply: 1\nop: s99.sync.other\nstatus: done\n'; exit 0 ;;
+silent) exit 0 ;;
+exit3) reply done; exit 3 ;;
+failed) reply failed "the array said no"; exit 0 ;;
+transient) reply transient "the array is busy"; exit 0 ;;
+sleep)
+	# A child that ignores SIGTERM and outlives its parent unless the whole group is killed.
+	echo $$ >"$dir/pgid"
+	(trap '' TERM; sleep 60) &
+	echo $! >"$dir/child"
+	trap '' TERM
+	sleep 60
+	exit 0 ;;
+background)
+	# Answers, but leaves a child holding stdout and stderr open.
+	echo $$ >"$dir/pgid"
+	sleep 60 &
+	echo $! >"$dir/child"
+	reply done
+	exit 0 ;;
+esac
+
+effect() { # object state
+	printf '%s %s %s %s\n' "$op" "$operation" "$1" "$site" >>"$dir/effects.log"
+	printf '%s\n' "$2" >"$dir/$1"
+}
+
+devices=$(printf '%s\n' "$request" | grep '^  - {name: .*peer:' | sed 's/^  - {name: \([^,]*\),.*/\1/')
+vms=$(printf '%s\n' "$request" | grep '^  - {name: .*host:' | sed 's/^  - {name: \([^,]*\),.*/\1/')
+
+case $operation in
+sync | prepare-failover | failover | set-preference | snapshot | reverse)
+	for d in $devices; do
+		effect "dev.$d" "$operation@$site"
+	done ;;
+shutdown | migrate | register | power-on)
+	for v in $vms; do
+		effect "vm.$v" "$operation@$site"
+	done ;;
+query)
+	asked=$(field query)
+	if [ -f "$dir/effects.log" ] && grep -q "^$op $asked " "$dir/effects.log"; then
+		outcome=happened
+	else
+		outcome=not-happened
+	fi
+	printf 'drplan-adapter-reply: 1\nop: %s\noutcome: %s\n' "$op" "$outcome"
+	exit 0 ;;
+*)
+	reply failed "unknown operation $operation"
+	exit 0 ;;
+esac
+
+if [ "$mode" = crash-after-effect ]; then
+	kill -KILL $$
+fi
+echo "fake-array: $operation $op done" >&2
+reply done

@@ -1,0 +1,67 @@
+#!/bin/sh
+# tests/e2e/exec.sh: `drplan run` driving both sites through the exec adapter (docs/adapters.md)
+# and its reference program, tests/adapters/fake-array.sh: the plan's `adapter exec { ... }`
+# reaches the compiled plan and the run, each operation reaches the program of the site where it
+# acts, and a program that answers garbage fails its operation with the adapter's name.
+cd "$(dirname "$0")/../.." || exit 2
+set -- exec-e2e # dash ignores the arguments of `.`: they are passed as $1 this way
+. tests/e2e/lib/assert.sh
+cp tests/adapters/fake-array.sh "$scratch/fake-array.sh"
+mkdir -p "$scratch/array"
+FAKE_ARRAY_DIR=$scratch/array
+export FAKE_ARRAY_DIR
+cd "$scratch" || exit 2
+cat >plan.drp <<'PLAN'
+site east {
+  adapter exec {
+    program "fake-array.sh"
+    timeout 20s
+    env "FAKE_ARRAY_DIR FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP"
+  }
+}
+site west {
+  adapter exec {
+    program "fake-array.sh"
+    env "FAKE_ARRAY_DIR FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP"
+  }
+}
+device lun-1 at east replicated to lun-1p at west
+protection p { devices lun-1 }
+vm db-01 priority 1 on lun-1 host esx-east-01
+plan x {
+  from east to west
+  mode planned
+  protect p
+  step sync storage
+  step shutdown vms at east
+  step failover storage
+  step register vms at west
+  step power-on vms
+}
+PLAN
+
+expect_status 0 "compile" "$DRPLAN" compile --root . -o x.yaml plan.drp
+contains x.yaml "{site: east, kind: exec, settings: {program: fake-array.sh, timeout: 20000ms, env: FAKE_ARRAY_DIR FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP}}" \
+	"the compiled plan names the sites' adapters"
+expect_status 0 "a planned failover through the exec adapter" "$DRPLAN" run --root . --yes --journal ok.journal plan.drp
+contains "$scratch/out" "1 VM recovered, 0 not" "the VM recovered"
+check "the program performed the operations" test -s array/effects.log
+contains array/effects.log "s1.sync.lun-1" "sync reached the array"
+contains array/effects.log "s3.failover.lun-1" "and the failover"
+check "the protected half at east, the promotion at west" \
+	sh -c "grep 's3.failover.lun-1 prepare-failover' array/effects.log | grep -q east && grep 's3.failover.lun-1 failover ' array/effects.log | grep -q west"
+check "no operation performed twice" test -z "$(awk '{ print $1, $2, $3 }' array/effects.log | sort | uniq -d)"
+
+rm -rf array && mkdir array
+FAKE_ARRAY_MODE=garbage FAKE_ARRAY_MODE_OP=power-on
+export FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP
+expect_status 1 "a garbage reply fails its operation" "$DRPLAN" run --root . --yes --journal bad.journal plan.drp
+contains "$scratch/err" "exec:" "naming the adapter"
+unset FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP
+
+printf 'site east {\n  adapter exec {\n    timeout 20s\n  }\n}\n' >noprog.drp
+sed -n '/^site west/,$p' plan.drp >>noprog.drp
+expect_status 2 "exec without a program is refused" "$DRPLAN" run --root . --yes --journal np.journal noprog.drp
+contains "$scratch/err" "needs a 'program' setting" "with the reason"
+
+summary
