@@ -10,6 +10,7 @@
 #include "../compiler/load.h"
 #include "../compiler/model.h"
 #include "../compiler/source.h"
+#include "../runtime/adapters/exec.h"
 
 /* Exit codes (docs/commands.md). */
 enum {
@@ -27,6 +28,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
 
 /* Options every command that reports diagnostics takes. */
 struct cli_report {
@@ -80,5 +82,16 @@ void cli_plan_free(struct cli_plan *p);
 	{"color", required_argument, NULL, 'c'}
 int cli_plan_option(const char *command, int opt, const char *arg, struct cli_report *report,
                     struct cli_plan_options *plan);
+
+/* The options of a site's `adapter exec { program timeout secrets env }` (docs/adapters.md), paths
+ * relative to dir, the program's stderr to log: for drplan run and drplan discover. */
+struct cli_exec {
+	struct exec_options options;
+	char *program, *secrets, *names;
+	const char *pass[32];
+};
+bool cli_exec_options(const struct dag_site *site, const char *dir, const char *log, struct cli_exec *x, char *err,
+                      size_t errlen);
+void cli_exec_free(struct cli_exec *x);
 
 #endif

@@ -20,6 +20,7 @@ static const struct command {
 	{"graph", cmd_graph, "write a plan's DAG as a Graphviz DOT graph"},
 	{"diff", cmd_diff, "show what changed between two plans or compiled plans"},
 	{"run", cmd_run, "execute a plan on the simulator, journaled and resumable"},
+	{"discover", cmd_discover, "ask a site's adapter program for its devices and VMs (inventory YAML)"},
 	{"status", cmd_status, "show the progress and outcome of a run from its journal"},
 };
 

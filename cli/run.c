@@ -416,15 +416,6 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 	return -1;
 }
 
-/* A setting of a site's adapter, or NULL. */
-static const char *setting(const struct dag_site *site, const char *key)
-{
-	for (uint32_t i = 0; i < site->n_settings; i++)
-		if (strcmp(site->settings[i].key, key) == 0)
-			return site->settings[i].value;
-	return NULL;
-}
-
 /* The adapter of every site: the simulator, or for a site whose plan says `adapter exec { program
  * ... }` that program (docs/adapters.md), paths relative to `dir`. A rehearsal (--simulate) never
  * leaves the simulator. Returns sim itself when no site needs anything else, else a router that
@@ -436,7 +427,6 @@ static struct adapter *site_adapters(const struct dag *d, struct adapter *sim, c
 		return sim;
 	struct adapter **by_site = xcalloc((size_t)d->n_sites + 1, sizeof *by_site);
 	bool any = false, ok = true;
-	struct buf program = BUF_INIT, secrets = BUF_INIT;
 	for (uint32_t i = 0; i < d->n_sites && ok; i++) {
 		const struct dag_site *site = &d->sites[i];
 		if (!site->adapter || strcmp(site->adapter, "sim") == 0)
@@ -447,34 +437,16 @@ static struct adapter *site_adapters(const struct dag *d, struct adapter *sim, c
 			ok = false;
 			break;
 		}
-		const char *prog = setting(site, "program"), *sec = setting(site, "secrets"), *t = setting(site, "timeout");
-		const char *env = setting(site, "env"); /* names of variables passed through, space-separated */
-		if (!prog) {
-			snprintf(err, errlen, "site '%s': adapter exec needs a 'program' setting", site->name);
+		struct cli_exec x;
+		if (!cli_exec_options(site, dir, log, &x, err, errlen)) {
 			ok = false;
 			break;
 		}
-		buf_clear(&program);
-		buf_clear(&secrets);
-		buf_printf(&program, "%s%s%s", prog[0] == '/' ? "" : dir, prog[0] == '/' ? "" : "/", prog);
-		if (sec)
-			buf_printf(&secrets, "%s%s%s", sec[0] == '/' ? "" : dir, sec[0] == '/' ? "" : "/", sec);
-		char *names = xstrdup(env ? env : "");
-		const char *pass[32];
-		uint32_t n_pass = 0;
-		for (char *w = strtok(names, " ,"); w && n_pass < 32; w = strtok(NULL, " ,"))
-			pass[n_pass++] = w;
-		struct exec_options eo = {
-			.program = program.data, .timeout_ms = t ? strtoll(t, NULL, 10) : 0,
-			.secrets_file = sec ? secrets.data : NULL, .pass_env = pass, .n_pass_env = n_pass, .log_path = log,
-		};
-		by_site[i] = exec_open(d, &eo, err, errlen);
-		free(names);
+		by_site[i] = exec_open(d, &x.options, err, errlen);
+		cli_exec_free(&x);
 		ok = by_site[i] != NULL;
 		any = true;
 	}
-	buf_free(&program);
-	buf_free(&secrets);
 	if (!ok || !any) {
 		for (uint32_t i = 0; i < d->n_sites; i++)
 			if (by_site[i])

@@ -52,6 +52,14 @@ check "the protected half at east, the promotion at west" \
 	sh -c "grep 's3.failover.lun-1 prepare-failover' array/effects.log | grep -q east && grep 's3.failover.lun-1 failover ' array/effects.log | grep -q west"
 check "no operation performed twice" test -z "$(awk '{ print $1, $2, $3 }' array/effects.log | sort | uniq -d)"
 
+# Discovery: the site's program reports its devices and VMs as an inventory.
+expect_status 0 "discover" "$DRPLAN" discover --root . --site east plan.drp
+contains "$scratch/out" "{id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}" \
+	"the device and its peer"
+contains "$scratch/out" "{name: db-01, host: esx-east-01, devices: [lun-1]}" "the VM and its placement"
+expect_status 2 "discover of an unknown site" "$DRPLAN" discover --root . --site north plan.drp
+contains "$scratch/err" "no site 'north'" "says so"
+
 rm -rf array && mkdir array
 FAKE_ARRAY_MODE=garbage FAKE_ARRAY_MODE_OP=power-on
 export FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP
