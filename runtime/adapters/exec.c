@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -420,8 +421,15 @@ static void run_call(struct call *c, const struct buf *request)
 	size_t sent = 0;
 	bool exited = false;
 	char chunk[65536];
+	/* Linux tells exactly when the program exits through a pidfd; elsewhere (or on an old kernel)
+	 * the loop looks at it on every wake-up. */
+#ifdef SYS_pidfd_open
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	int pidfd = -1;
+#endif
 	for (;;) {
-		struct pollfd fds[3];
+		struct pollfd fds[4];
 		nfds_t n = 0;
 		int i_in = -1, i_out = -1, i_err = -1;
 		if (in[1] >= 0)
@@ -430,6 +438,8 @@ static void run_call(struct call *c, const struct buf *request)
 			i_out = (int)n, fds[n++] = (struct pollfd){out[0], POLLIN, 0};
 		if (er[0] >= 0)
 			i_err = (int)n, fds[n++] = (struct pollfd){er[0], POLLIN, 0};
+		if (pidfd >= 0 && !exited)
+			fds[n++] = (struct pollfd){pidfd, POLLIN, 0};
 		if (exited && out[0] < 0 && er[0] < 0)
 			break;
 		int64_t now = mono_ms();
@@ -461,8 +471,9 @@ static void run_call(struct call *c, const struct buf *request)
 			kill_at = 0;
 		}
 		/* Wake up at least every 20 ms to look at the leader: a child it left behind may hold the
-		 * pipes open long after it exited. */
-		int r = poll(fds, n, 20);
+		 * pipes open long after it exited. Once its output has ended the program is exiting: look
+		 * every millisecond, or every call would wait up to 20 ms for nothing. */
+		int r = poll(fds, n, out[0] < 0 && er[0] < 0 ? 1 : 20);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r <= 0)
@@ -503,6 +514,8 @@ static void run_call(struct call *c, const struct buf *request)
 				close_fd(&er[0]);
 		}
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	if (c->err_line.len)
 		log_line(c, c->err_line.data, c->err_line.len);
 	close_fd(&in[1]), close_fd(&out[0]), close_fd(&er[0]);
