@@ -991,3 +991,28 @@ bool exec_discover(const struct exec_options *o, const char *const *sites, uint3
 	exec_close(a);
 	return ok;
 }
+
+bool exec_reply_check(const char *text, size_t len, bool discover, struct buf *inventory, char *why, size_t whylen)
+{
+	struct buf out = BUF_INIT;
+	buf_append(&out, text, len);
+	struct reply_fields f = {0};
+	yaml_emitter_t em;
+	bool em_init = discover && inventory && yaml_emitter_initialize(&em);
+	if (em_init) {
+		yaml_emitter_set_output(&em, buf_output, inventory);
+		yaml_emitter_set_unicode(&em, 1);
+		yaml_event_t ev;
+		yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+		bool ok = yaml_emitter_emit(&em, &ev);
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+		if (ok && yaml_emitter_emit(&em, &ev))
+			f.inventory = &em;
+	}
+	bool ok = parse_reply(&out, &f, why, whylen);
+	if (em_init)
+		yaml_emitter_delete(&em);
+	fields_free(&f);
+	buf_free(&out);
+	return ok;
+}

@@ -35,6 +35,11 @@ struct exec_options {
  * through a->vt->close. */
 struct adapter *exec_open(const struct dag *d, const struct exec_options *o, char *err, size_t errlen);
 
+/* Parses text as an adapter's reply, as a call does (with `discover`: its inventory mapping copied
+ * through libyaml's emitter into a YAML document appended to inventory, which may be NULL
+ * otherwise). False with why set. For the fuzz harness and tests: replies are hostile input. */
+bool exec_reply_check(const char *text, size_t len, bool discover, struct buf *inventory, char *why, size_t whylen);
+
 /* Runs the program once with `discover` (docs/adapters.md section 5) for these sites, and appends
  * the inventory document of its reply to `inventory` as YAML (to be read as an inventory file).
  * False with err set if the program or its reply failed. */
