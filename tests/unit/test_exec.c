@@ -20,64 +20,26 @@
 #include "../../compiler/model.h"
 #include "../../runtime/adapter.h"
 #include "../../runtime/adapters/exec.h"
+#include "lowered.h"
 #include "suites.h"
 
 #define SCRIPT "tests/adapters/fake-array.sh"
 
-#define INVENTORY                                                                               \
-	"version: 1\n"                                                                              \
-	"sites:\n"                                                                                  \
-	"  - name: east\n"                                                                          \
-	"    hosts: [esx-e01, esx-e02]\n"                                                           \
-	"  - name: west\n"                                                                          \
-	"    hosts: [esx-w01, esx-w02]\n"                                                           \
-	"devices:\n"                                                                                \
-	"  - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}, consistency_group: cg-a}\n" \
-	"  - {id: lun-2, site: east, kind: replicated, peer: {id: lun-2p, site: west}, consistency_group: cg-a}\n" \
-	"  - {id: lun-3, site: east, kind: replicated, peer: {id: lun-3p, site: west}}\n"           \
-	"  - {id: metro-1, site: east, kind: stretched, peer: {id: metro-1, site: west}, preference: east}\n" \
-	"vms:\n"                                                                                    \
-	"  - {name: db-01, host: esx-e01, devices: [lun-1, lun-2]}\n"                              \
-	"  - {name: db-02, host: esx-e02, devices: [lun-1, lun-2]}\n"                              \
-	"  - {name: app-01, host: esx-e01, devices: [lun-3]}\n"                                    \
-	"  - {name: web-01, host: esx-e02, devices: [metro-1]}\n"
-
-#define WORLD                                                                                   \
-	"site east { adapter sim }\n"                                                               \
-	"site west { adapter sim }\n"                                                               \
-	"inventory \"inv.yaml\"\n"                                                                  \
-	"protection p { devices lun-1 lun-2 lun-3 metro-1 }\n"                                      \
-	"vm db-* priority 1\n"                                                                      \
-	"vm app-* priority 2\n"                                                                     \
-	"vm web-* priority 2\n"
-
-static const char planned[] = WORLD "plan move {\n  from east to west\n  mode planned\n  protect p\n  workgroup 2\n"
+static const char planned[] = RUNTIME_WORLD "plan move {\n  from east to west\n  mode planned\n  protect p\n  workgroup 2\n"
                               "  step sync storage\n  step shutdown vms at east\n  step failover storage\n"
                               "  step prefer west\n  step migrate live\n  step register vms\n"
                               "  step power-on vms by priority\n}\n";
-static const char test_plan[] = WORLD "plan rehearse {\n  from east to west\n  mode test\n  protect p\n  workgroup 2\n"
+static const char test_plan[] = RUNTIME_WORLD "plan rehearse {\n  from east to west\n  mode test\n  protect p\n  workgroup 2\n"
                                 "  step failover storage\n  step register vms\n  step power-on vms\n}\n";
-static const char reprotect[] = WORLD "plan back {\n  from west to east\n  mode reprotect\n  protect p\n"
+static const char reprotect[] = RUNTIME_WORLD "plan back {\n  from west to east\n  mode reprotect\n  protect p\n"
                                 "  step reverse storage\n  step sync storage\n}\n";
 
 /* A compiled plan and a fake array's directory. */
 struct fixture {
 	char dir[64];
-	struct src_set sources;
-	struct diag_list diags;
-	struct program program;
-	struct model *model;
-	struct dag dag;
+	struct lowered l;
 	char path[256];
 };
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_ge(fputs(text, f), 0);
-	ck_assert_int_eq(fclose(f), 0);
-}
 
 /* The whole of a file, or "" if it does not exist. */
 static char *slurp(const char *path)
@@ -105,19 +67,7 @@ static void setup(struct fixture *fx, const char *plan)
 {
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/drplan-exec-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(fx->dir));
-	write_text(in_dir(fx, "inv.yaml"), INVENTORY);
-	write_text(in_dir(fx, "plan.drp"), plan);
-	src_set_init(&fx->sources);
-	diag_list_init(&fx->diags);
-	program_init(&fx->program);
-	dag_init(&fx->dag);
-	struct load_options options = {fx->dir};
-	ck_assert(program_load(&fx->program, &fx->sources, &fx->diags, in_dir(fx, "plan.drp"), &options));
-	fx->model = model_build(&fx->program, &fx->diags);
-	ck_assert_uint_eq(fx->diags.errors, 0);
-	ck_assert_uint_eq(fx->model->n_plans, 1);
-	lower_plan(fx->model, 0, &fx->sources, &fx->dag, &fx->diags);
-	ck_assert_uint_eq(fx->diags.errors, 0);
+	lower_files(&fx->l, fx->dir, plan, RUNTIME_INVENTORY);
 	/* The script sees only what is passed: these, and the mode the test sets. */
 	ck_assert_int_eq(setenv("FAKE_ARRAY_DIR", fx->dir, 1), 0);
 	unsetenv("FAKE_ARRAY_MODE");
@@ -129,11 +79,7 @@ static void teardown(struct fixture *fx)
 	char cmd[160];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
 	ck_assert_int_eq(system(cmd), 0);
-	dag_free(&fx->dag);
-	model_free(fx->model);
-	program_free(&fx->program);
-	diag_list_free(&fx->diags);
-	src_set_free(&fx->sources);
+	lowered_free(&fx->l);
 }
 
 static const char *const pass[] = {"PATH", "FAKE_ARRAY_DIR", "FAKE_ARRAY_MODE", "FAKE_ARRAY_MODE_OP"};
@@ -150,7 +96,7 @@ static struct adapter *open_fake(struct fixture *fx, int64_t timeout_ms, const c
 		.name = "exec:fake",
 	};
 	char err[256] = "";
-	struct adapter *a = exec_open(&fx->dag, &o, err, sizeof err);
+	struct adapter *a = exec_open(&fx->l.dag, &o, err, sizeof err);
 	ck_assert_msg(a != NULL, "exec_open: %s", err);
 	return a;
 }
@@ -195,19 +141,19 @@ static void perform_all(const char *plan)
 	struct adapter *a = open_fake(&fx, 0, NULL);
 	uint32_t performed = 0;
 	struct buf id = BUF_INIT, want = BUF_INIT;
-	for (uint32_t i = 0; i < fx.dag.n_ops; i++) {
-		if (!is_adapter_kind(fx.dag.ops[i].kind))
+	for (uint32_t i = 0; i < fx.l.dag.n_ops; i++) {
+		if (!is_adapter_kind(fx.l.dag.ops[i].kind))
 			continue;
-		struct adapter_request req = {.dag = &fx.dag, .op = i, .attempt = 1, .run = 1};
+		struct adapter_request req = {.dag = &fx.l.dag, .op = i, .attempt = 1, .run = 1};
 		struct adapter_reply r;
 		adapter_perform(a, &req, &r);
 		buf_clear(&id);
-		dag_op_id(&fx.dag, i, &id);
+		dag_op_id(&fx.l.dag, i, &id);
 		ck_assert_msg(r.status == ADAPTER_DONE, "%s: %s", id.data, r.message);
 		ck_assert_str_eq(r.message, "");
 		char *log = slurp(in_dir(&fx, "effects.log"));
 		buf_clear(&want);
-		buf_printf(&want, "%s %s ", id.data, word(fx.dag.ops[i].kind));
+		buf_printf(&want, "%s %s ", id.data, word(fx.l.dag.ops[i].kind));
 		ck_assert_msg(strstr(log, want.data) != NULL, "no effect of %s in:\n%s", id.data, log);
 		free(log);
 		performed++;
@@ -233,7 +179,7 @@ START_TEST(test_effect_lines)
 	setup(&fx, planned);
 	struct adapter *a = open_fake(&fx, 0, NULL);
 	struct adapter_reply r;
-	perform(a, &fx.dag, "s3.failover.cg-a", &r);
+	perform(a, &fx.l.dag, "s3.failover.cg-a", &r);
 	ck_assert_msg(r.status == ADAPTER_DONE, "%s", r.message);
 	char *log = slurp(in_dir(&fx, "effects.log"));
 	/* The protected half acts at the source site, the promotion at the recovery site. */
@@ -269,25 +215,25 @@ START_TEST(test_query)
 	struct fixture fx;
 	setup(&fx, planned);
 	struct adapter *a = open_fake(&fx, 0, NULL);
-	ck_assert_int_eq(query(a, &fx.dag, "s1.sync.lun-3"), ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(query(a, &fx.l.dag, "s1.sync.lun-3"), ADAPTER_NOT_HAPPENED);
 	struct adapter_reply r;
-	perform(a, &fx.dag, "s1.sync.lun-3", &r);
+	perform(a, &fx.l.dag, "s1.sync.lun-3", &r);
 	ck_assert_int_eq(r.status, ADAPTER_DONE);
-	ck_assert_int_eq(query(a, &fx.dag, "s1.sync.lun-3"), ADAPTER_HAPPENED);
-	ck_assert_int_eq(query(a, &fx.dag, "s1.sync.lun-1"), ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(query(a, &fx.l.dag, "s1.sync.lun-3"), ADAPTER_HAPPENED);
+	ck_assert_int_eq(query(a, &fx.l.dag, "s1.sync.lun-1"), ADAPTER_NOT_HAPPENED);
 	/* A crash after the effect: the call fails, and the query finds the effect. */
 	setenv("FAKE_ARRAY_MODE", "crash-after-effect", 1);
 	a->vt->close(a);
 	a = open_fake(&fx, 0, NULL);
-	perform(a, &fx.dag, "s1.sync.lun-1", &r);
+	perform(a, &fx.l.dag, "s1.sync.lun-1", &r);
 	ck_assert_int_eq(r.status, ADAPTER_FAILED);
 	ck_assert_ptr_nonnull(strstr(r.message, "killed by signal 9"));
-	ck_assert_int_eq(query(a, &fx.dag, "s1.sync.lun-1"), ADAPTER_HAPPENED);
+	ck_assert_int_eq(query(a, &fx.l.dag, "s1.sync.lun-1"), ADAPTER_HAPPENED);
 	/* A query whose reply is bad answers unknown. */
 	setenv("FAKE_ARRAY_MODE", "garbage", 1);
 	a->vt->close(a);
 	a = open_fake(&fx, 0, NULL);
-	ck_assert_int_eq(query(a, &fx.dag, "s1.sync.lun-1"), ADAPTER_UNKNOWN);
+	ck_assert_int_eq(query(a, &fx.l.dag, "s1.sync.lun-1"), ADAPTER_UNKNOWN);
 	a->vt->close(a);
 	char *log = slurp(in_dir(&fx, "adapter.log"));
 	ck_assert_msg(strstr(log, "exec:fake query s1.sync.lun-1: the reply is not YAML (line 2, column 1: ") != NULL,
@@ -308,13 +254,13 @@ START_TEST(test_secrets)
 	ck_assert_int_eq(chmod(spath, 0644), 0);
 	struct exec_options o = {.program = SCRIPT, .secrets_file = spath, .pass_env = pass, .n_pass_env = 4};
 	char err[256] = "";
-	ck_assert_ptr_null(exec_open(&fx.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(exec_open(&fx.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "0600") != NULL, "%s", err);
 	ck_assert_ptr_null(strstr(err, "s3cret"));
 	ck_assert_int_eq(chmod(spath, 0600), 0);
 	struct adapter *a = open_fake(&fx, 0, spath);
 	struct adapter_reply r;
-	perform(a, &fx.dag, "s1.sync.lun-3", &r);
+	perform(a, &fx.l.dag, "s1.sync.lun-3", &r);
 	ck_assert_msg(r.status == ADAPTER_DONE, "%s", r.message);
 	char *env = slurp(in_dir(&fx, "env.s1.sync.lun-3.log"));
 	ck_assert_ptr_nonnull(strstr(env, "DRP_TOKEN=s3cret-value\n"));
@@ -331,7 +277,7 @@ START_TEST(test_secrets)
 	a->vt->close(a);
 	/* A malformed line is refused without quoting it. */
 	write_text(spath, "DRP_TOKEN s3cret-value\n");
-	ck_assert_ptr_null(exec_open(&fx.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(exec_open(&fx.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "line 1") != NULL, "%s", err);
 	ck_assert_ptr_null(strstr(err, "s3cret"));
 	teardown(&fx);
@@ -344,10 +290,10 @@ START_TEST(test_open_refuses)
 	setup(&fx, planned);
 	struct exec_options o = {.program = "tests/adapters/no-such-adapter"};
 	char err[256] = "";
-	ck_assert_ptr_null(exec_open(&fx.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(exec_open(&fx.l.dag, &o, err, sizeof err));
 	ck_assert_ptr_nonnull(strstr(err, "no-such-adapter"));
 	o.program = "tests/adapters";
-	ck_assert_ptr_null(exec_open(&fx.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(exec_open(&fx.l.dag, &o, err, sizeof err));
 	teardown(&fx);
 }
 END_TEST
@@ -379,7 +325,7 @@ START_TEST(test_hostile)
 	setenv("FAKE_ARRAY_MODE", h->mode, 1);
 	struct adapter *a = open_fake(&fx, 10000, NULL);
 	struct adapter_reply r;
-	perform(a, &fx.dag, "s1.sync.lun-3", &r);
+	perform(a, &fx.l.dag, "s1.sync.lun-3", &r);
 	ck_assert_msg(r.status == h->status, "%s: status %d: %s", h->mode, r.status, r.message);
 	ck_assert_msg(strstr(r.message, h->message) != NULL, "%s: %s", h->mode, r.message);
 	a->vt->close(a);
@@ -440,7 +386,7 @@ START_TEST(test_timeout_kills_group)
 	setenv("FAKE_ARRAY_MODE", "sleep", 1);
 	struct adapter *a = open_fake(&fx, 5000, NULL);
 	/* The request's own timeout is smaller: it wins. */
-	struct adapter_request req = {.dag = &fx.dag, .op = find_op(&fx.dag, "s1.sync.lun-3"), .attempt = 1, .run = 1,
+	struct adapter_request req = {.dag = &fx.l.dag, .op = find_op(&fx.l.dag, "s1.sync.lun-3"), .attempt = 1, .run = 1,
 	                              .timeout_ms = 300};
 	struct adapter_reply r;
 	double t0 = now_s();
@@ -464,7 +410,7 @@ START_TEST(test_background_child_killed)
 	struct adapter *a = open_fake(&fx, 20000, NULL);
 	struct adapter_reply r;
 	double t0 = now_s();
-	perform(a, &fx.dag, "s1.sync.lun-3", &r);
+	perform(a, &fx.l.dag, "s1.sync.lun-3", &r);
 	ck_assert_msg(r.status == ADAPTER_DONE, "%s", r.message);
 	ck_assert_msg(now_s() - t0 < 3.0, "waited for the child that holds the pipes");
 	pid_t pgid = read_pid(&fx, "pgid");
@@ -498,12 +444,12 @@ START_TEST(test_concurrent)
 	struct worker w[64];
 	pthread_t t[64];
 	uint32_t n = 0, effects = 0;
-	for (uint32_t i = 0; i < fx.dag.n_ops && n < 64; i++) {
-		const struct dag_op *op = &fx.dag.ops[i];
+	for (uint32_t i = 0; i < fx.l.dag.n_ops && n < 64; i++) {
+		const struct dag_op *op = &fx.l.dag.ops[i];
 		if (op->kind == DAG_SYNC || op->kind == DAG_SHUTDOWN || op->kind == DAG_REGISTER || op->kind == DAG_POWER_ON) {
-			w[n] = (struct worker){a, &fx.dag, i, {ADAPTER_FAILED, "", 0}};
+			w[n] = (struct worker){a, &fx.l.dag, i, {ADAPTER_FAILED, "", 0}};
 			n++;
-			effects += op->kind == DAG_SYNC ? 1 : fx.dag.workgroups[op->target].n_vms;
+			effects += op->kind == DAG_SYNC ? 1 : fx.l.dag.workgroups[op->target].n_vms;
 		}
 	}
 	ck_assert_uint_ge(n, 8);

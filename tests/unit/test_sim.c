@@ -20,36 +20,10 @@
 #include "../../lib/crc32c.h"
 #include "../../runtime/adapter.h"
 #include "../../runtime/adapters/sim.h"
+#include "lowered.h"
 #include "suites.h"
 
 /* ---- Plans */
-
-#define INVENTORY                                                                               \
-	"version: 1\n"                                                                              \
-	"sites:\n"                                                                                  \
-	"  - name: east\n"                                                                          \
-	"    hosts: [esx-e01, esx-e02]\n"                                                           \
-	"  - name: west\n"                                                                          \
-	"    hosts: [esx-w01, esx-w02]\n"                                                           \
-	"devices:\n"                                                                                \
-	"  - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}, consistency_group: cg-a}\n" \
-	"  - {id: lun-2, site: east, kind: replicated, peer: {id: lun-2p, site: west}, consistency_group: cg-a}\n" \
-	"  - {id: lun-3, site: east, kind: replicated, peer: {id: lun-3p, site: west}}\n"           \
-	"  - {id: metro-1, site: east, kind: stretched, peer: {id: metro-1, site: west}, preference: east}\n" \
-	"vms:\n"                                                                                    \
-	"  - {name: db-01, host: esx-e01, devices: [lun-1, lun-2]}\n"                              \
-	"  - {name: db-02, host: esx-e02, devices: [lun-1, lun-2]}\n"                              \
-	"  - {name: app-01, host: esx-e01, devices: [lun-3]}\n"                                    \
-	"  - {name: web-01, host: esx-e02, devices: [metro-1]}\n"
-
-#define WORLD                                                                                   \
-	"site east { adapter sim }\n"                                                               \
-	"site west { adapter sim }\n"                                                               \
-	"inventory \"inv.yaml\"\n"                                                                  \
-	"protection p { devices lun-1 lun-2 lun-3 metro-1 }\n"                                      \
-	"vm db-* priority 1\n"                                                                      \
-	"vm app-* priority 2\n"                                                                     \
-	"vm web-* priority 2\n"
 
 #define STEPS_FAILOVER                                                                          \
 	"  step sync storage\n"                                                                     \
@@ -61,58 +35,27 @@
 	"  step power-on vms by priority\n"                                                         \
 	"  step prompt \"done?\"\n"
 
-static const char planned[] = WORLD "plan move {\n  from east to west\n  mode planned\n  protect p\n  workgroup 2\n"
+static const char planned[] = RUNTIME_WORLD "plan move {\n  from east to west\n  mode planned\n  protect p\n  workgroup 2\n"
                               STEPS_FAILOVER "}\n";
-static const char disaster[] = WORLD "plan dr {\n  from east to west\n  mode disaster\n  protect p\n  workgroup 2\n"
+static const char disaster[] = RUNTIME_WORLD "plan dr {\n  from east to west\n  mode disaster\n  protect p\n  workgroup 2\n"
                                STEPS_FAILOVER "}\n";
-static const char test_plan[] = WORLD "plan rehearse {\n  from east to west\n  mode test\n  protect p\n  workgroup 2\n"
+static const char test_plan[] = RUNTIME_WORLD "plan rehearse {\n  from east to west\n  mode test\n  protect p\n  workgroup 2\n"
                                 "  step failover storage\n  step register vms\n  step power-on vms\n}\n";
-static const char reprotect[] = WORLD "plan back {\n  from west to east\n  mode reprotect\n  protect p\n"
+static const char reprotect[] = RUNTIME_WORLD "plan back {\n  from west to east\n  mode reprotect\n  protect p\n"
                                 "  step reverse storage\n  step sync storage\n}\n";
 
 struct compiled {
 	char dir[64];
-	struct src_set sources;
-	struct diag_list diags;
-	struct program program;
-	struct model *model;
-	struct dag dag;
+	struct lowered l;
 };
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(text, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
 /* Compiles the only plan of `plan` against `inventory` (written beside it in a temporary
- * directory) into c->dag. */
+ * directory) into c->l.dag. */
 static void compile(struct compiled *c, const char *plan, const char *inventory)
 {
 	snprintf(c->dir, sizeof c->dir, "/tmp/drplan-sim-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(c->dir));
-	char path[128];
-	snprintf(path, sizeof path, "%s/inv.yaml", c->dir);
-	write_text(path, inventory);
-	snprintf(path, sizeof path, "%s/plan.drp", c->dir);
-	write_text(path, plan);
-	src_set_init(&c->sources);
-	diag_list_init(&c->diags);
-	program_init(&c->program);
-	dag_init(&c->dag);
-	struct load_options options = {c->dir};
-	ck_assert(program_load(&c->program, &c->sources, &c->diags, path, &options));
-	c->model = model_build(&c->program, &c->diags);
-	if (c->diags.errors) {
-		struct buf out = BUF_INIT;
-		diag_render(&out, &c->diags, &c->sources, DIAG_FORMAT_TEXT, false);
-		ck_abort_msg("the test plan is invalid:\n%s", out.data);
-	}
-	ck_assert_uint_eq(c->model->n_plans, 1);
-	lower_plan(c->model, 0, &c->sources, &c->dag, &c->diags);
-	ck_assert_uint_eq(c->diags.errors, 0);
+	lower_files(&c->l, c->dir, plan, inventory);
 }
 
 static void remove_dir(const char *dir)
@@ -128,11 +71,7 @@ static void remove_dir(const char *dir)
 
 static void compiled_free(struct compiled *c)
 {
-	dag_free(&c->dag);
-	model_free(c->model);
-	program_free(&c->program);
-	diag_list_free(&c->diags);
-	src_set_free(&c->sources);
+	lowered_free(&c->l);
 	remove_dir(c->dir);
 }
 
@@ -311,13 +250,13 @@ static void free_state(char *dir)
 START_TEST(test_planned_failover)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	struct sim_options o = {.virtual_time = true, .seed = 1};
-	struct adapter *a = open_sim(&c.dag, &o);
+	struct adapter *a = open_sim(&c.l.dag, &o);
 	ck_describes(a, "db-01", "on at east (esx-e01)");
 	ck_device(a, "lun-1", "lun-1 at east: writable; lun-1p at west: passive; replicating east -> west");
-	perform_all(a, &c.dag);
-	char *world = describe_world(a, &c.dag);
+	perform_all(a, &c.l.dag);
+	char *world = describe_world(a, &c.l.dag);
 	/* The DAG knows the hosts its VMs are on (east's): at west they run on no named host. */
 	ck_assert_str_eq(world, "db-01: on at west; off at east (esx-e01)\n"
 	                        "db-02: on at west; off at east (esx-e02)\n"
@@ -328,10 +267,10 @@ START_TEST(test_planned_failover)
 	                        "lun-3: lun-3 at east: read-only; lun-3p at west: writable; replication split\n"
 	                        "metro-1: stretched between east and west, prefers west\n");
 	free(world);
-	for (uint32_t i = 0; i < c.dag.n_ops; i++) {
-		if (!adapter_op(&c.dag, i))
+	for (uint32_t i = 0; i < c.l.dag.n_ops; i++) {
+		if (!adapter_op(&c.l.dag, i))
 			continue;
-		struct adapter_request req = {.dag = &c.dag, .op = i, .attempt = 1, .run = 1};
+		struct adapter_request req = {.dag = &c.l.dag, .op = i, .attempt = 1, .run = 1};
 		ck_assert_int_eq(a->vt->query(a, &req), ADAPTER_HAPPENED);
 	}
 	ck_describes(a, "nobody", "no VM named nobody");
@@ -344,41 +283,41 @@ END_TEST
 START_TEST(test_physics)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	struct sim_options o = {.virtual_time = true};
-	struct adapter *a = open_sim(&c.dag, &o);
+	struct adapter *a = open_sim(&c.l.dag, &o);
 	/* A passive peer cannot be registered from before promotion. */
-	ck_failed(perform(a, &c.dag, "s6.register.w1"), "lun-1p, the peer of lun-1, is passive at west");
+	ck_failed(perform(a, &c.l.dag, "s6.register.w1"), "lun-1p, the peer of lun-1, is passive at west");
 	/* A VM cannot power on where it is not registered. */
-	ck_failed(perform(a, &c.dag, "s7.power-on.w1"), "cannot power on db-01 at west: it is not registered there");
+	ck_failed(perform(a, &c.l.dag, "s7.power-on.w1"), "cannot power on db-01 at west: it is not registered there");
 	/* A live migration needs its stretched devices to prefer the destination. */
-	ck_failed(perform(a, &c.dag, "s5.migrate.w3"), "cannot live-migrate web-01 to west: stretched device metro-1 prefers east");
-	ck_done(perform(a, &c.dag, "s4.prefer.metro-1"));
-	ck_done(perform(a, &c.dag, "s5.migrate.w3"));
+	ck_failed(perform(a, &c.l.dag, "s5.migrate.w3"), "cannot live-migrate web-01 to west: stretched device metro-1 prefers east");
+	ck_done(perform(a, &c.l.dag, "s4.prefer.metro-1"));
+	ck_done(perform(a, &c.l.dag, "s5.migrate.w3"));
 	ck_describes(a, "web-01", "on at west");
-	ck_done(perform(a, &c.dag, "s5.migrate.w3")); /* already there: idempotent */
+	ck_done(perform(a, &c.l.dag, "s5.migrate.w3")); /* already there: idempotent */
 	/* Failover, then replication is split: a sync of the promoted pair is refused. */
-	ck_done(perform(a, &c.dag, "s3.failover.cg-a"));
-	ck_failed(perform(a, &c.dag, "s1.sync.lun-1"), "cannot sync lun-1: replication is split");
-	ck_done(perform(a, &c.dag, "s1.sync.lun-3"));
+	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a"));
+	ck_failed(perform(a, &c.l.dag, "s1.sync.lun-1"), "cannot sync lun-1: replication is split");
+	ck_done(perform(a, &c.l.dag, "s1.sync.lun-3"));
 	/* Nothing failed left a trace: the failed operations never happened. */
-	ck_assert_int_eq(query(a, &c.dag, "s6.register.w1"), ADAPTER_NOT_HAPPENED);
-	ck_assert_int_eq(query(a, &c.dag, "s1.sync.lun-1"), ADAPTER_NOT_HAPPENED);
-	ck_assert_int_eq(query(a, &c.dag, "s1.sync.lun-3"), ADAPTER_HAPPENED);
+	ck_assert_int_eq(query(a, &c.l.dag, "s6.register.w1"), ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(query(a, &c.l.dag, "s1.sync.lun-1"), ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(query(a, &c.l.dag, "s1.sync.lun-3"), ADAPTER_HAPPENED);
 	a->vt->close(a);
 
 	/* prepare-failover needs the protected site; a planned failover fails without it, a
 	 * best-effort one goes on and promotes the peer. */
 	const char *east[] = {"east"};
 	struct sim_options down = {.virtual_time = true, .down_sites = east, .n_down_sites = 1};
-	a = open_sim(&c.dag, &down);
-	struct adapter_request req = {.dag = &c.dag, .op = find_op(&c.dag, "s3.failover.lun-3"), .attempt = 1, .run = 1};
+	a = open_sim(&c.l.dag, &down);
+	struct adapter_request req = {.dag = &c.l.dag, .op = find_op(&c.l.dag, "s3.failover.lun-3"), .attempt = 1, .run = 1};
 	struct adapter_reply r;
 	a->vt->prepare_failover(a, &req, &r);
 	ck_failed(r, "cannot prepare the failover of lun-3: site east is down");
-	ck_failed(perform(a, &c.dag, "s3.failover.lun-3"), "site east is down");
-	ck_assert_int_eq(query(a, &c.dag, "s3.failover.lun-3"), ADAPTER_NOT_HAPPENED);
-	ck_failed(perform(a, &c.dag, "s2.shutdown.w1"), "cannot shut down db-01: site east is down");
+	ck_failed(perform(a, &c.l.dag, "s3.failover.lun-3"), "site east is down");
+	ck_assert_int_eq(query(a, &c.l.dag, "s3.failover.lun-3"), ADAPTER_NOT_HAPPENED);
+	ck_failed(perform(a, &c.l.dag, "s2.shutdown.w1"), "cannot shut down db-01: site east is down");
 	req.best_effort = true;
 	adapter_perform(a, &req, &r);
 	ck_done(r);
@@ -392,10 +331,10 @@ END_TEST
 START_TEST(test_power_on_from_passive_device)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	char *dir = state_dir();
 	struct sim_options o = {.virtual_time = true, .state_dir = dir};
-	struct adapter *a = open_sim(&c.dag, &o);
+	struct adapter *a = open_sim(&c.l.dag, &o);
 	a->vt->close(a);
 	char path[160];
 	snprintf(path, sizeof path, "%s/world.yaml", dir);
@@ -419,12 +358,12 @@ START_TEST(test_power_on_from_passive_device)
 	buf_puts(&edited, "db-01: {east: {host: esx-e01, power: off}, west: {power: off}}");
 	buf_puts(&edited, p + strlen(from));
 	write_text(path, edited.data);
-	a = open_sim(&c.dag, &o);
+	a = open_sim(&c.l.dag, &o);
 	ck_describes(a, "db-01", "off at east (esx-e01); off at west");
-	ck_failed(perform(a, &c.dag, "s7.power-on.w1"), "cannot power on db-01 at west: lun-1p, the peer of lun-1, is passive");
-	ck_done(perform(a, &c.dag, "s3.failover.cg-a"));
-	ck_done(perform(a, &c.dag, "s6.register.w1")); /* db-02; db-01 already is */
-	ck_done(perform(a, &c.dag, "s7.power-on.w1"));
+	ck_failed(perform(a, &c.l.dag, "s7.power-on.w1"), "cannot power on db-01 at west: lun-1p, the peer of lun-1, is passive");
+	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a"));
+	ck_done(perform(a, &c.l.dag, "s6.register.w1")); /* db-02; db-01 already is */
+	ck_done(perform(a, &c.l.dag, "s7.power-on.w1"));
 	ck_describes(a, "db-01", "on at west; off at east (esx-e01)");
 	a->vt->close(a);
 	buf_free(&edited);
@@ -437,18 +376,18 @@ END_TEST
 START_TEST(test_idempotence)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	struct sim_options o = {.virtual_time = true};
-	struct adapter *a = open_sim(&c.dag, &o);
-	ck_done(perform(a, &c.dag, "s2.shutdown.w1"));
-	ck_done(perform(a, &c.dag, "s2.shutdown.w1")); /* already off */
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w1"));
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w1")); /* already off */
 	ck_describes(a, "db-01", "off at east (esx-e01)");
-	ck_done(perform(a, &c.dag, "s3.failover.cg-a"));
-	ck_done(perform(a, &c.dag, "s3.failover.cg-a")); /* already promoted */
-	ck_done(perform(a, &c.dag, "s6.register.w1"));
-	ck_done(perform(a, &c.dag, "s6.register.w1"));
-	ck_done(perform(a, &c.dag, "s7.power-on.w1"));
-	ck_done(perform(a, &c.dag, "s7.power-on.w1")); /* already on */
+	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a"));
+	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a")); /* already promoted */
+	ck_done(perform(a, &c.l.dag, "s6.register.w1"));
+	ck_done(perform(a, &c.l.dag, "s6.register.w1"));
+	ck_done(perform(a, &c.l.dag, "s7.power-on.w1"));
+	ck_done(perform(a, &c.l.dag, "s7.power-on.w1")); /* already on */
 	ck_describes(a, "db-02", "on at west; off at east (esx-e02)");
 	/* Every performance is logged, no-ops included, so a duplicate shows in effects.log; except
 	 * a failover's prepare half, logged once per operation (it is redone on a resume). */
@@ -461,19 +400,19 @@ END_TEST
 START_TEST(test_effects_log)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	char *dir = state_dir();
 	struct sim_options o = {.virtual_time = true, .state_dir = dir};
-	struct adapter *a = open_sim(&c.dag, &o);
-	ck_done(perform(a, &c.dag, "s1.sync.lun-1"));
-	ck_done(perform(a, &c.dag, "s2.shutdown.w1"));
-	ck_done(perform(a, &c.dag, "s3.failover.cg-a"));
-	struct adapter_request req = {.dag = &c.dag, .op = find_op(&c.dag, "s6.register.w1"), .attempt = 3, .run = 2};
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	ck_done(perform(a, &c.l.dag, "s1.sync.lun-1"));
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w1"));
+	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a"));
+	struct adapter_request req = {.dag = &c.l.dag, .op = find_op(&c.l.dag, "s6.register.w1"), .attempt = 3, .run = 2};
 	struct adapter_reply r;
 	adapter_perform(a, &req, &r);
 	ck_done(r);
 	/* The failover resumed after its prepare half: the prepare is not logged again. */
-	req = (struct adapter_request){.dag = &c.dag, .op = find_op(&c.dag, "s3.failover.cg-a"), .attempt = 1, .run = 2};
+	req = (struct adapter_request){.dag = &c.l.dag, .op = find_op(&c.l.dag, "s3.failover.cg-a"), .attempt = 1, .run = 2};
 	a->vt->prepare_failover(a, &req, &r);
 	ck_done(r);
 	ck_assert_uint_eq(sim_effects(a), 9);
@@ -523,7 +462,7 @@ static void run_some(struct adapter *a, const struct dag *d, uint32_t skip, uint
 START_TEST(test_reopen)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	char *dir = state_dir();
 	struct sim_options o = {.virtual_time = true, .state_dir = dir, .seed = 7};
 	/* A child performs 8 operations with a checkpoint after 3, and dies without closing. */
@@ -531,10 +470,10 @@ START_TEST(test_reopen)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		char err[300];
-		struct adapter *a = sim_open(&c.dag, &o, err, sizeof err);
+		struct adapter *a = sim_open(&c.l.dag, &o, err, sizeof err);
 		if (!a)
 			_exit(2);
-		run_some(a, &c.dag, 0, 8, 3);
+		run_some(a, &c.l.dag, 0, 8, 3);
 		_exit(0);
 	}
 	int status;
@@ -542,33 +481,33 @@ START_TEST(test_reopen)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	struct sim_options mem = {.virtual_time = true};
-	struct adapter *want = open_sim(&c.dag, &mem);
-	run_some(want, &c.dag, 0, 8, 0);
-	char *want_world = describe_world(want, &c.dag);
+	struct adapter *want = open_sim(&c.l.dag, &mem);
+	run_some(want, &c.l.dag, 0, 8, 0);
+	char *want_world = describe_world(want, &c.l.dag);
 
-	struct adapter *a = open_sim(&c.dag, &o);
-	char *world = describe_world(a, &c.dag);
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	char *world = describe_world(a, &c.l.dag);
 	ck_assert_str_eq(world, want_world);
 	ck_assert_uint_eq(sim_effects(a), sim_effects(want));
 	/* Reconciliation from the log: the same answers as the world that never crashed. */
-	for (uint32_t i = 0; i < c.dag.n_ops; i++) {
-		if (!adapter_op(&c.dag, i))
+	for (uint32_t i = 0; i < c.l.dag.n_ops; i++) {
+		if (!adapter_op(&c.l.dag, i))
 			continue;
-		struct adapter_request req = {.dag = &c.dag, .op = i, .attempt = 1, .run = 1};
+		struct adapter_request req = {.dag = &c.l.dag, .op = i, .attempt = 1, .run = 1};
 		ck_assert_int_eq(a->vt->query(a, &req), want->vt->query(want, &req));
 	}
 	/* The rest of the plan runs on the reopened world; a clean close and reopen keeps it. */
-	run_some(a, &c.dag, 8, UINT32_MAX, 0);
-	run_some(want, &c.dag, 8, UINT32_MAX, 0);
+	run_some(a, &c.l.dag, 8, UINT32_MAX, 0);
+	run_some(want, &c.l.dag, 8, UINT32_MAX, 0);
 	free(world);
-	world = describe_world(a, &c.dag);
+	world = describe_world(a, &c.l.dag);
 	free(want_world);
-	want_world = describe_world(want, &c.dag);
+	want_world = describe_world(want, &c.l.dag);
 	ck_assert_str_eq(world, want_world);
 	a->vt->close(a);
-	a = open_sim(&c.dag, &o);
+	a = open_sim(&c.l.dag, &o);
 	free(world);
-	world = describe_world(a, &c.dag);
+	world = describe_world(a, &c.l.dag);
 	ck_assert_str_eq(world, want_world);
 	/* Seqs go on from where they were: the log stays one ascending sequence. */
 	char *log = read_log(dir);
@@ -603,12 +542,12 @@ static void truncate_log(const char *dir, size_t drop, const char *append)
 START_TEST(test_torn_and_corrupt)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	char *dir = state_dir();
 	struct sim_options o = {.virtual_time = true, .state_dir = dir};
-	struct adapter *a = open_sim(&c.dag, &o);
-	ck_done(perform(a, &c.dag, "s2.shutdown.w1"));
-	ck_done(perform(a, &c.dag, "s2.shutdown.w2"));
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w1"));
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w2"));
 	a->vt->close(a);
 	/* Drop world.yaml, so that the world is the initial one plus the log. */
 	char path[160];
@@ -629,14 +568,14 @@ START_TEST(test_torn_and_corrupt)
 	free(log);
 	truncate_log(dir, last_len + keep_second, "");
 	truncate_log(dir, 0, "0123abcd 3 1 s2.shutdown.w2 1 shut");
-	a = open_sim(&c.dag, &o);
-	ck_assert_int_eq(query(a, &c.dag, "s2.shutdown.w1"), ADAPTER_UNKNOWN);
-	ck_assert_int_eq(query(a, &c.dag, "s2.shutdown.w2"), ADAPTER_NOT_HAPPENED);
+	a = open_sim(&c.l.dag, &o);
+	ck_assert_int_eq(query(a, &c.l.dag, "s2.shutdown.w1"), ADAPTER_UNKNOWN);
+	ck_assert_int_eq(query(a, &c.l.dag, "s2.shutdown.w2"), ADAPTER_NOT_HAPPENED);
 	ck_describes(a, "db-01", "off at east (esx-e01)");
 	ck_describes(a, "db-02", "on at east (esx-e02)");
 	ck_describes(a, "app-01", "on at east (esx-e01)");
 	/* The torn bytes are gone: the next effect follows the last whole line. */
-	ck_done(perform(a, &c.dag, "s2.shutdown.w2"));
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w2"));
 	a->vt->close(a);
 	log = read_log(dir);
 	char *effects = effects_of(log);
@@ -653,7 +592,7 @@ START_TEST(test_torn_and_corrupt)
 	snprintf(path, sizeof path, "%s/world.yaml", dir);
 	unlink(path);
 	char err[300] = "";
-	ck_assert_ptr_null(sim_open(&c.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "effects.log:2: checksum mismatch") && strstr(err, "corrupt"), "%s", err);
 	free_state(dir);
 	compiled_free(&c);
@@ -664,36 +603,36 @@ END_TEST
 START_TEST(test_other_plan)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	char *dir = state_dir();
 	struct sim_options o = {.virtual_time = true, .state_dir = dir};
-	snprintf(c.dag.plan_digest, sizeof c.dag.plan_digest, "%064d", 1);
-	struct adapter *a = open_sim(&c.dag, &o);
+	snprintf(c.l.dag.plan_digest, sizeof c.l.dag.plan_digest, "%064d", 1);
+	struct adapter *a = open_sim(&c.l.dag, &o);
 	a->vt->close(a); /* used by nobody yet */
-	snprintf(c.dag.plan_digest, sizeof c.dag.plan_digest, "%064d", 2);
-	a = open_sim(&c.dag, &o); /* so the other plan may take it */
-	ck_done(perform(a, &c.dag, "s1.sync.lun-1"));
+	snprintf(c.l.dag.plan_digest, sizeof c.l.dag.plan_digest, "%064d", 2);
+	a = open_sim(&c.l.dag, &o); /* so the other plan may take it */
+	ck_done(perform(a, &c.l.dag, "s1.sync.lun-1"));
 	a->vt->close(a);
-	snprintf(c.dag.plan_digest, sizeof c.dag.plan_digest, "%064d", 3);
+	snprintf(c.l.dag.plan_digest, sizeof c.l.dag.plan_digest, "%064d", 3);
 	char err[400] = "";
-	ck_assert_ptr_null(sim_open(&c.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "holds the simulated world of another plan"), "%s", err);
 	/* Nor is it taken when only the log says so (a crash before any snapshot). */
 	char path[160];
 	snprintf(path, sizeof path, "%s/world.yaml", dir);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_ptr_null(sim_open(&c.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "another plan"), "%s", err);
 	/* A world.yaml that is not one, or not whole, is refused with where and why. */
 	write_text(path, "format: 2\n");
-	ck_assert_ptr_null(sim_open(&c.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "world.yaml: not a simulator world"), "%s", err);
 	write_text(path, "format: 1\nplan: move\nplan-digest: '0000000000000000000000000000000000000000000000000000000000000003'\n"
 	                 "seq: 0\ndevices: {}\nvms: {}\n");
-	ck_assert_ptr_null(sim_open(&c.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "some devices of the plan are missing"), "%s", err);
 	write_text(path, "format: 1\nplan: [\n");
-	ck_assert_ptr_null(sim_open(&c.dag, &o, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &o, err, sizeof err));
 	ck_assert_msg(strstr(err, "world.yaml:3:"), "%s", err);
 	free_state(dir);
 	compiled_free(&c);
@@ -750,11 +689,11 @@ START_TEST(test_group_commit)
 	buf_free(&inv);
 	char *dir = state_dir();
 	struct sim_options o = {.virtual_time = true, .state_dir = dir};
-	struct gc_shared g = {.a = open_sim(&c.dag, &o), .d = &c.dag};
+	struct gc_shared g = {.a = open_sim(&c.l.dag, &o), .d = &c.l.dag};
 	pthread_mutex_init(&g.mu, NULL);
-	g.ops = malloc(((size_t)c.dag.n_ops + 1) * sizeof *g.ops);
-	for (uint32_t i = 0; i < c.dag.n_ops; i++)
-		if (c.dag.ops[i].kind == DAG_SHUTDOWN)
+	g.ops = malloc(((size_t)c.l.dag.n_ops + 1) * sizeof *g.ops);
+	for (uint32_t i = 0; i < c.l.dag.n_ops; i++)
+		if (c.l.dag.ops[i].kind == DAG_SHUTDOWN)
 			g.ops[g.n_ops++] = i;
 	ck_assert_uint_eq(g.n_ops, GC_VMS);
 	pthread_t threads[16];
@@ -789,8 +728,8 @@ START_TEST(test_group_commit)
 	/* Deferred sync: an effect is written when acknowledged, and made durable by flush. */
 	dir = state_dir();
 	struct sim_options deferred = {.virtual_time = true, .state_dir = dir, .defer_sync = true};
-	struct adapter *a = open_sim(&c.dag, &deferred);
-	ck_done(perform(a, &c.dag, "s2.shutdown.w3"));
+	struct adapter *a = open_sim(&c.l.dag, &deferred);
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w3"));
 	log = read_log(dir);
 	effects = effects_of(log);
 	ck_assert_str_eq(effects, "1 s2.shutdown.w3 1 shutdown vm:vm-02\n");
@@ -807,24 +746,24 @@ END_TEST
 START_TEST(test_latency)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	struct sim_options o = {.virtual_time = true, .seed = 42};
-	struct adapter *a = open_sim(&c.dag, &o), *b = open_sim(&c.dag, &o);
+	struct adapter *a = open_sim(&c.l.dag, &o), *b = open_sim(&c.l.dag, &o);
 	o.seed = 43;
-	struct adapter *other = open_sim(&c.dag, &o);
+	struct adapter *other = open_sim(&c.l.dag, &o);
 	int differ = 0;
-	for (uint32_t i = 0; i < c.dag.n_ops; i++) {
-		if (!adapter_op(&c.dag, i))
+	for (uint32_t i = 0; i < c.l.dag.n_ops; i++) {
+		if (!adapter_op(&c.l.dag, i))
 			continue;
 		for (uint32_t attempt = 1; attempt <= 3; attempt++) {
 			/* Shutdown twice is fine: it is idempotent, and latency does not depend on the world. */
-			struct adapter_request req = {.dag = &c.dag, .op = i, .attempt = attempt, .run = 1};
+			struct adapter_request req = {.dag = &c.l.dag, .op = i, .attempt = attempt, .run = 1};
 			struct adapter_reply r1, r2, r3;
 			adapter_perform(a, &req, &r1);
 			adapter_perform(b, &req, &r2);
 			adapter_perform(other, &req, &r3);
 			ck_assert_int_eq(r1.duration_ms, r2.duration_ms);
-			int64_t model = dag_op_duration_ms(&c.dag, i);
+			int64_t model = dag_op_duration_ms(&c.l.dag, i);
 			ck_assert_int_ge(r1.duration_ms, model / 2);
 			ck_assert_int_le(r1.duration_ms, model * 2);
 			differ += r1.duration_ms != r3.duration_ms;
@@ -837,8 +776,8 @@ START_TEST(test_latency)
 
 	/* Real time: the call sleeps (scaled) and reports no virtual duration. */
 	struct sim_options real = {.time_scale = 0.00001};
-	a = open_sim(&c.dag, &real);
-	struct adapter_reply r = perform(a, &c.dag, "s1.sync.lun-1");
+	a = open_sim(&c.l.dag, &real);
+	struct adapter_reply r = perform(a, &c.l.dag, "s1.sync.lun-1");
 	ck_done(r);
 	ck_assert_int_eq(r.duration_ms, 0);
 	a->vt->close(a);
@@ -849,16 +788,16 @@ END_TEST
 START_TEST(test_injected_failures)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	const char *fail[] = {"db-02", "s1.sync.lun-*"};
 	const char *transient[] = {"s3.failover.lun-3"};
 	struct sim_options o = {.virtual_time = true, .fail = fail, .n_fail = 2, .transient = transient,
 	                        .n_transient = 1, .transient_failures = 2};
-	struct adapter *a = open_sim(&c.dag, &o);
-	ck_failed(perform(a, &c.dag, "s2.shutdown.w1"), "injected failure (db-02 is in the simulator's fail list)");
-	ck_failed(perform(a, &c.dag, "s1.sync.lun-2"), "injected failure");
-	ck_done(perform(a, &c.dag, "s2.shutdown.w2"));
-	struct adapter_request req = {.dag = &c.dag, .op = find_op(&c.dag, "s3.failover.lun-3"), .run = 1};
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	ck_failed(perform(a, &c.l.dag, "s2.shutdown.w1"), "injected failure (db-02 is in the simulator's fail list)");
+	ck_failed(perform(a, &c.l.dag, "s1.sync.lun-2"), "injected failure");
+	ck_done(perform(a, &c.l.dag, "s2.shutdown.w2"));
+	struct adapter_request req = {.dag = &c.l.dag, .op = find_op(&c.l.dag, "s3.failover.lun-3"), .run = 1};
 	struct adapter_reply r;
 	for (req.attempt = 1; req.attempt <= 2; req.attempt++) {
 		adapter_perform(a, &req, &r);
@@ -869,7 +808,7 @@ START_TEST(test_injected_failures)
 	ck_done(r);
 	ck_assert_int_eq(a->vt->query(a, &req), ADAPTER_HAPPENED);
 	/* A timeout shorter than the drawn latency fails the attempt, without effect. */
-	req = (struct adapter_request){.dag = &c.dag, .op = find_op(&c.dag, "s3.failover.cg-a"), .attempt = 1, .run = 1,
+	req = (struct adapter_request){.dag = &c.l.dag, .op = find_op(&c.l.dag, "s3.failover.cg-a"), .attempt = 1, .run = 1,
 	                               .timeout_ms = 1000};
 	adapter_perform(a, &req, &r);
 	ck_failed(r, "timed out after 1.0s");
@@ -882,11 +821,11 @@ START_TEST(test_injected_failures)
 	char err[300] = "";
 	const char *typo[] = {"db-03"};
 	struct sim_options bad = {.fail = typo, .n_fail = 1};
-	ck_assert_ptr_null(sim_open(&c.dag, &bad, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &bad, err, sizeof err));
 	ck_assert_msg(strstr(err, "'db-03', which is no operation, VM, device"), "%s", err);
 	const char *nowhere[] = {"north"};
 	struct sim_options bad_site = {.down_sites = nowhere, .n_down_sites = 1};
-	ck_assert_ptr_null(sim_open(&c.dag, &bad_site, err, sizeof err));
+	ck_assert_ptr_null(sim_open(&c.l.dag, &bad_site, err, sizeof err));
 	ck_assert_msg(strstr(err, "no site 'north' in plan move (its sites: east, west)"), "%s", err);
 	compiled_free(&c);
 }
@@ -896,41 +835,41 @@ START_TEST(test_modes)
 {
 	/* Disaster: east is down; best-effort steps fail, the recovery site goes on. */
 	struct compiled c;
-	compile(&c, disaster, INVENTORY);
+	compile(&c, disaster, RUNTIME_INVENTORY);
 	const char *east[] = {"east"};
 	struct sim_options o = {.virtual_time = true, .down_sites = east, .n_down_sites = 1};
-	struct adapter *a = open_sim(&c.dag, &o);
-	ck_failed(perform(a, &c.dag, "s1.sync.lun-1"), "site east is down");
-	ck_failed(perform(a, &c.dag, "s2.shutdown.w1"), "site east is down");
-	ck_done(perform(a, &c.dag, "s3.failover.cg-a")); /* the prepare half is best-effort */
-	ck_done(perform(a, &c.dag, "s6.register.w1"));
-	ck_done(perform(a, &c.dag, "s7.power-on.w1"));
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	ck_failed(perform(a, &c.l.dag, "s1.sync.lun-1"), "site east is down");
+	ck_failed(perform(a, &c.l.dag, "s2.shutdown.w1"), "site east is down");
+	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a")); /* the prepare half is best-effort */
+	ck_done(perform(a, &c.l.dag, "s6.register.w1"));
+	ck_done(perform(a, &c.l.dag, "s7.power-on.w1"));
 	ck_describes(a, "db-01", "on at east (esx-e01); on at west");
-	ck_done(perform(a, &c.dag, "s4.prefer.metro-1"));
-	ck_failed(perform(a, &c.dag, "s5.migrate.w3"), "cannot live-migrate web-01 from east: site east is down");
+	ck_done(perform(a, &c.l.dag, "s4.prefer.metro-1"));
+	ck_failed(perform(a, &c.l.dag, "s5.migrate.w3"), "cannot live-migrate web-01 from east: site east is down");
 	a->vt->close(a);
 	compiled_free(&c);
 
 	/* Test: snapshots at west, test copies there, east untouched. */
-	compile(&c, test_plan, INVENTORY);
+	compile(&c, test_plan, RUNTIME_INVENTORY);
 	struct sim_options t = {.virtual_time = true};
-	a = open_sim(&c.dag, &t);
-	ck_failed(perform(a, &c.dag, "s2.register.w1"), "passive");
-	perform_all(a, &c.dag);
+	a = open_sim(&c.l.dag, &t);
+	ck_failed(perform(a, &c.l.dag, "s2.register.w1"), "passive");
+	perform_all(a, &c.l.dag);
 	ck_describes(a, "db-01", "on at east (esx-e01); on at west (test copy)");
 	ck_device(a, "lun-1", "lun-1 at east: writable; lun-1p at west: passive, test snapshot; replicating east -> west");
 	a->vt->close(a);
 	compiled_free(&c);
 
 	/* Reprotect: starts failed over; reverse swaps the direction, and then sync works. */
-	compile(&c, reprotect, INVENTORY);
-	a = open_sim(&c.dag, &t);
+	compile(&c, reprotect, RUNTIME_INVENTORY);
+	a = open_sim(&c.l.dag, &t);
 	ck_device(a, "lun-3", "lun-3 at east: read-only; lun-3p at west: writable; replication split");
-	ck_failed(perform(a, &c.dag, "s2.sync.lun-3"), "replication is split");
-	ck_done(perform(a, &c.dag, "s1.reverse.lun-3"));
-	ck_done(perform(a, &c.dag, "s1.reverse.lun-3")); /* already reversed */
+	ck_failed(perform(a, &c.l.dag, "s2.sync.lun-3"), "replication is split");
+	ck_done(perform(a, &c.l.dag, "s1.reverse.lun-3"));
+	ck_done(perform(a, &c.l.dag, "s1.reverse.lun-3")); /* already reversed */
 	ck_device(a, "lun-3", "lun-3 at east: passive; lun-3p at west: writable; replicating west -> east");
-	ck_done(perform(a, &c.dag, "s2.sync.lun-3"));
+	ck_done(perform(a, &c.l.dag, "s2.sync.lun-3"));
 	ck_describes(a, "app-01", "on at west");
 	a->vt->close(a);
 	compiled_free(&c);
@@ -940,17 +879,17 @@ END_TEST
 START_TEST(test_perform_refuses_plan_operations)
 {
 	struct compiled c;
-	compile(&c, planned, INVENTORY);
+	compile(&c, planned, RUNTIME_INVENTORY);
 	struct sim_options o = {.virtual_time = true};
-	struct adapter *a = open_sim(&c.dag, &o);
-	ck_failed(perform(a, &c.dag, "s8.prompt"), "s8.prompt: a prompt operation is not an adapter's to perform");
-	ck_failed(perform(a, &c.dag, "s7.gate.p2"), "not an adapter's");
-	struct adapter_request req = {.dag = &c.dag, .op = c.dag.n_ops, .attempt = 1, .run = 1};
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	ck_failed(perform(a, &c.l.dag, "s8.prompt"), "s8.prompt: a prompt operation is not an adapter's to perform");
+	ck_failed(perform(a, &c.l.dag, "s7.gate.p2"), "not an adapter's");
+	struct adapter_request req = {.dag = &c.l.dag, .op = c.l.dag.n_ops, .attempt = 1, .run = 1};
 	struct adapter_reply r;
 	adapter_perform(a, &req, &r);
 	ck_failed(r, "no operation");
 	/* An entry called for an operation of another kind refuses it. */
-	req.op = find_op(&c.dag, "s1.sync.lun-1");
+	req.op = find_op(&c.l.dag, "s1.sync.lun-1");
 	a->vt->power_on(a, &req, &r);
 	ck_failed(r, "cannot power-on operation");
 	ck_assert_uint_eq(sim_effects(a), 0);
