@@ -1,5 +1,5 @@
-/* adapters.c: a site's exec adapter options from the plan's settings, shared by drplan run and
- * drplan discover. */
+/* adapters.c: what the commands need of a plan's adapters: the directory paths in it are relative to, and a
+ * site's exec adapter options from its settings (drplan run and drplan discover). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,12 @@ static const char *setting(const struct dag_site *site, const char *key)
 		if (strcmp(site->settings[i].key, key) == 0)
 			return site->settings[i].value;
 	return NULL;
+}
+
+char *cli_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
 }
 
 static char *relative(const char *dir, const char *path)

@@ -83,6 +83,10 @@ void cli_plan_free(struct cli_plan *p);
 int cli_plan_option(const char *command, int opt, const char *arg, struct cli_report *report,
                     struct cli_plan_options *plan);
 
+/* The directory of the file at path ("." if none): what a plan's scripts and adapter programs
+ * are relative to. Free it. */
+char *cli_dir_of(const char *path);
+
 /* The options of a site's `adapter exec { program timeout secrets env }` (docs/adapters.md), paths
  * relative to dir, the program's stderr to log: for drplan run and drplan discover. */
 struct cli_exec {

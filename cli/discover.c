@@ -61,8 +61,7 @@ int cmd_discover(int argc, char **argv)
 	struct cli_plan p;
 	int status = cli_plan_load(&p, path, &plan_options);
 	cli_print_diags(&p.diags, &p.sources, &report);
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	char *dir = cli_dir_of(path);
 	/* One program may serve several sites: each is asked for its own, and their inventories are
 	 * printed one after the other as separate YAML documents. */
 	struct buf out = BUF_INIT;

@@ -176,14 +176,13 @@ static void on_event(void *ctx, const struct run_event *e)
 /* ---- The report at the end: every VM's outcome, and why for each failure. */
 
 /* A workgroup's outcome: its first failed or skipped operation, or DAG_NONE if all went well. */
-static uint32_t workgroup_trouble(const struct dag *d, const struct run_result *r, const uint32_t *first_op,
-                                  const uint32_t *next_op, uint32_t w)
+static uint32_t workgroup_trouble(const struct run_result *r, const uint32_t *first_op, const uint32_t *next_op,
+                                  uint32_t w)
 {
 	for (uint32_t op = first_op[w]; op != DAG_NONE; op = next_op[op])
 		if (r->state[op] == RUN_FAILED || r->state[op] == RUN_SKIPPED || r->state[op] == RUN_PENDING ||
 		    r->state[op] == RUN_RUNNING)
 			return op;
-	(void)d;
 	return DAG_NONE;
 }
 
@@ -208,7 +207,7 @@ static void report(const struct dag *d, const struct run_result *r, const struct
 		fprintf(out, "\nVMs\n");
 	for (uint32_t w = 0; w < d->n_workgroups; w++) {
 		const struct dag_workgroup *wg = &d->workgroups[w];
-		uint32_t bad = workgroup_trouble(d, r, first_op, next_op, w);
+		uint32_t bad = workgroup_trouble(r, first_op, next_op, w);
 		if (bad == DAG_NONE)
 			recovered += wg->n_vms;
 		else
@@ -459,13 +458,6 @@ static struct adapter *site_adapters(const struct dag *d, struct adapter *sim, c
 	return router;
 }
 
-/* The directory of the file that holds the plan: `run` scripts are relative to it. */
-static char *script_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct run_cli o = {.seed = 1, .time_scale = 1};
@@ -526,7 +518,7 @@ int cmd_run(int argc, char **argv)
 	struct adapter *sim = NULL, *faulty = NULL, *adapter = NULL;
 	struct buf adapter_log = BUF_INIT;
 	uint8_t *resume = NULL;
-	char *script_dir = o.scripts ? xstrdup(o.scripts) : script_dir_of(path);
+	char *script_dir = o.scripts ? xstrdup(o.scripts) : cli_dir_of(path);
 	char err[512];
 	char digest[65];
 	journal_plan_digest(d, digest);
