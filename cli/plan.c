@@ -517,23 +517,32 @@ static void show_path(const struct view *v)
 	}
 }
 
-/* The limit the critical path waits on longest, and for how long; LIMITS_NONE if it never waits. */
-static uint32_t longest_wait(const struct estimate *e, int64_t *total)
+/* The limit that holds back the most of the critical path: the one whose queued operations (those
+ * on the path that waited for it) take the most of its time. Their waits overlap (they queue side
+ * by side), so their durations, not their waits, say how much of the RTO the limit costs.
+ * LIMITS_NONE if the path never waits. */
+static uint32_t longest_wait(const struct estimate *e, int64_t *total, uint32_t *n_queued)
 {
 	uint32_t n = limits_n_counters(e->limits), best = LIMITS_NONE;
-	int64_t *waits = xcalloc((size_t)n + 1, sizeof *waits);
+	int64_t *held = xcalloc((size_t)n + 1, sizeof *held);
+	uint32_t *count = xcalloc((size_t)n + 1, sizeof *count);
 	*total = 0;
+	*n_queued = 0;
 	for (uint32_t i = 0; i < e->n_path; i++) {
 		const struct estimate_hop *h = &e->path[i];
 		if (h->waited == LIMITS_NONE)
 			continue;
-		waits[h->waited] += e->start_ms[h->op] - e->ready_ms[h->op];
-		if (best == LIMITS_NONE || waits[h->waited] > waits[best])
+		held[h->waited] += e->finish_ms[h->op] - e->start_ms[h->op];
+		count[h->waited]++;
+		if (best == LIMITS_NONE || held[h->waited] > held[best])
 			best = h->waited;
 	}
-	if (best != LIMITS_NONE)
-		*total = waits[best];
-	free(waits);
+	if (best != LIMITS_NONE) {
+		*total = held[best];
+		*n_queued = count[best];
+	}
+	free(held);
+	free(count);
 	return best;
 }
 
@@ -632,15 +641,16 @@ static void show_estimate(const struct view *v, struct cli_plan *p, const char *
 	path_summary(v, &note);
 	diag_note(g, src_range_make(SRC_NONE, 0, 0), "the critical path (%u operation%s, %s over): %s", e->n_path,
 	          e->n_path == 1 ? "" : "s", msg.data, note.data);
-	int64_t waited;
-	uint32_t limit = longest_wait(e, &waited);
+	int64_t held;
+	uint32_t n_queued;
+	uint32_t limit = longest_wait(e, &held, &n_queued);
 	if (limit != LIMITS_NONE) {
 		buf_clear(&note);
 		limits_describe(d, e->limits, limit, &note);
 		buf_clear(&msg);
-		put_duration(&msg, waited / 1000 * 1000);
-		diag_hint(g, "the critical path waits %s for 'limit %s': raise that limit, or agree a longer RTO",
-		          msg.data, note.data);
+		put_duration(&msg, held / 1000 * 1000);
+		diag_hint(g, "%u operation%s of the critical path (%s of it) queued for 'limit %s': raise that limit, or "
+		             "agree a longer RTO", n_queued, n_queued == 1 ? "" : "s", msg.data, note.data);
 	} else {
 		diag_hint(g, "the critical path waits for no limit: shorten the steps on it (smaller workgroups "
 		             "run more in parallel), or agree a longer RTO");

@@ -163,3 +163,84 @@ int64_t dispatch_priorities(const struct dag *d, const struct dag_succ *succ, co
 		prio[i] = -bottom_ms[i];
 	return longest;
 }
+
+int64_t dispatch_simulate(const struct dag *d, const struct dag_succ *succ, const int64_t *dur, const int64_t *prio,
+                          bool backward, struct dispatch_timeline *tl)
+{
+	uint32_t n = d->n_ops, started = 0;
+	size_t sz = (size_t)n + 1;
+	struct dispatch disp;
+	dispatch_init(&disp, d, prio);
+	uint32_t *waiting = xmalloc(sz * sizeof *waiting);
+	for (uint32_t i = 0; i < n; i++) {
+		waiting[i] = backward ? succ->first[i + 1] - succ->first[i] : d->ops[i].n_preds;
+		tl->start[i] = tl->finish[i] = -1;
+		if (tl->ready)
+			tl->ready[i] = 0;
+		if (tl->via)
+			tl->via[i] = tl->released_by[i] = LIMITS_NONE;
+		if (waiting[i] == 0)
+			dispatch_ready(&disp, i);
+	}
+	struct dispatch_heap events = {0}; /* operations in flight, by finish time */
+	int64_t t = 0;
+	for (;;) {
+		uint32_t op, via;
+		while ((op = dispatch_next(&disp, &via)) != DAG_NONE) {
+			tl->start[op] = t;
+			tl->finish[op] = t + dur[op];
+			dispatch_heap_push(&events, tl->finish, op);
+			started++;
+			if (tl->via && via != LIMITS_NONE && t > tl->ready[op]) {
+				tl->via[op] = via;
+				tl->released_by[op] = disp.last_release[via];
+			}
+		}
+		if (events.len == 0)
+			break;
+		t = tl->finish[events.v[0]];
+		while (events.len > 0 && tl->finish[events.v[0]] == t) {
+			op = dispatch_heap_pop(&events, tl->finish);
+			dispatch_release(&disp, op);
+			/* Backward, an operation's predecessors wait for it. */
+			const struct dag_op *o = &d->ops[op];
+			uint32_t first = backward ? o->first_pred : succ->first[op];
+			uint32_t end = backward ? o->first_pred + o->n_preds : succ->first[op + 1];
+			for (uint32_t j = first; j < end; j++) {
+				uint32_t next = backward ? d->edges[j].from : succ->succ[j];
+				if (tl->ready && tl->ready[next] < t)
+					tl->ready[next] = t;
+				if (--waiting[next] == 0)
+					dispatch_ready(&disp, next);
+			}
+		}
+	}
+	free(events.v);
+	free(waiting);
+	dispatch_free(&disp);
+	return started == n ? t : -1;
+}
+
+void dispatch_justify(const struct dag *d, const struct dag_succ *succ, const int64_t *dur, int64_t *prio)
+{
+	uint32_t n = d->n_ops;
+	size_t sz = (size_t)n + 1;
+	struct dispatch_timeline tl = {.start = xmalloc(sz * sizeof *tl.start), .finish = xmalloc(sz * sizeof *tl.finish)};
+	int64_t *key = xmalloc(sz * sizeof *key);
+	int64_t forward = dispatch_simulate(d, succ, dur, prio, false, &tl);
+	if (forward > 0) {
+		for (uint32_t i = 0; i < n; i++)
+			key[i] = -tl.finish[i];
+		int64_t backward = dispatch_simulate(d, succ, dur, key, true, &tl);
+		/* Backward, an operation "finishes" when it may start at the latest: its start in the
+		 * right-justified schedule is the backward makespan minus that. */
+		for (uint32_t i = 0; i < n; i++)
+			key[i] = backward - tl.finish[i];
+		int64_t again = backward > 0 ? dispatch_simulate(d, succ, dur, key, false, &tl) : -1;
+		if (again >= 0 && again < forward)
+			memcpy(prio, key, n * sizeof *key);
+	}
+	free(key);
+	free(tl.start);
+	free(tl.finish);
+}

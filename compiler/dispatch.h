@@ -1,8 +1,9 @@
 /* dispatch.h: which ready operations may start now. Ready operations wait in a priority queue
  * (longest duration-weighted path to the end first, then smallest index: the critical-path rule);
  * one that a full limit counter refuses is parked on that counter's own queue until the counter
- * frees a slot. The estimate (estimate.c) and the runtime's scheduler use this one dispatcher, so
- * that `drplan plan` predicts exactly the order `drplan run` follows. */
+ * frees a slot. The estimate (estimate.c) and the runtime's scheduler use this one dispatcher and
+ * the same priorities (dispatch_priorities, then dispatch_justify), so that `drplan plan` predicts
+ * exactly the order `drplan run` follows. */
 #ifndef DRP_DISPATCH_H
 #define DRP_DISPATCH_H
 
@@ -52,5 +53,28 @@ void dispatch_release(struct dispatch *s, uint32_t op);
  * keep what they have (0). */
 int64_t dispatch_priorities(const struct dag *d, const struct dag_succ *succ, const int64_t *dur,
                             int64_t *bottom_ms, int64_t *prio);
+
+/* When each operation starts and finishes in a list schedule (dispatch_simulate). Arrays of n_ops
+ * entries, filled by the call; ready, via and released_by may be NULL. */
+struct dispatch_timeline {
+	int64_t *start, *finish;       /* -1 for an operation that never started (a cycle, a limit of 0) */
+	int64_t *ready;                /* when its last predecessor finished */
+	uint32_t *via;                 /* the counter that let it start after a wait, or LIMITS_NONE */
+	uint32_t *released_by;         /* whose completion freed that counter, or LIMITS_NONE */
+};
+
+/* Simulates the list schedule of d under its limits with priorities prio and durations dur: an
+ * operation becomes ready when its predecessors are done (backward: its successors, the schedule
+ * of the reversed DAG) and starts as soon as the dispatcher admits it. Returns the makespan, or -1
+ * if some operation never started. O((ops + edges) log ops). */
+int64_t dispatch_simulate(const struct dag *d, const struct dag_succ *succ, const int64_t *dur, const int64_t *prio,
+                          bool backward, struct dispatch_timeline *tl);
+
+/* Improves the critical-path priorities for plans whose limits, not their longest path, decide the
+ * makespan: forward-backward improvement (justification). Schedule forward with prio; schedule the
+ * reversed DAG taking the operations that finished last first; then prio becomes each operation's
+ * start in that right-justified schedule, if the forward schedule it gives is shorter (else prio is
+ * left as it was). The schedule it gives is never longer. Three simulations. */
+void dispatch_justify(const struct dag *d, const struct dag_succ *succ, const int64_t *dur, int64_t *prio);
 
 #endif

@@ -30,7 +30,9 @@ struct estimate {
 	/* Per operation (dag.n_ops entries). */
 	int64_t *ready_ms;             /* when its last predecessor finished */
 	int64_t *start_ms, *finish_ms; /* -1 for an operation that never ran (!complete) */
-	int64_t *bottom_ms;            /* its priority: the longest path from its start to the end */
+	int64_t *bottom_ms;            /* the longest path from its start to the end */
+	int64_t *prio;                 /* its priority (smaller starts first): -bottom_ms, or its start in
+	                                  a right-justified schedule (dispatch_justify) */
 	/* The critical path, first operation first: from the one that finishes last back to time 0,
 	 * through the predecessor that finished last, or, when an operation waited for a limit, the
 	 * operation whose completion let it start. */
@@ -40,9 +42,9 @@ struct estimate {
 };
 
 /* Simulates d (finished) under its limits and its latency model: an operation becomes ready when
- * all its predecessors are done; ready operations start in order of priority (longest path to the
- * end first, then smallest index), each as soon as the limits admit it. O((ops + edges) log ops).
- * Returns e->complete. */
+ * all its predecessors are done; ready operations start in order of priority (dispatch_priorities
+ * improved by dispatch_justify, then smallest index), each as soon as the limits admit it.
+ * O((ops + edges) log ops). Returns e->complete. */
 bool estimate_run(const struct dag *d, struct estimate *e);
 void estimate_free(struct estimate *e);
 

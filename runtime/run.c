@@ -1030,6 +1030,7 @@ int run_execute(const struct dag *d, const struct run_options *o, struct run_res
 		x.dur[i] = ms > 0 ? ms : 0;
 	}
 	dispatch_priorities(d, &x.succ, x.dur, x.bottom, x.prio);
+	dispatch_justify(d, &x.succ, x.dur, x.prio);
 	dispatch_init(&x.disp, d, x.prio);
 	x.waiting = xcalloc(sz, sizeof *x.waiting);
 	x.stack = xmalloc(sz * sizeof *x.stack);
