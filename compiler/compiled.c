@@ -21,10 +21,8 @@
 #include "../lib/digest.h"
 #include "../lib/strmap.h"
 #include "../lib/utf8.h"
-#include "yamlpos.h"
+#include "yamlread.h"
 
-/* How much of a wrong value a message quotes. */
-#define QUOTE_MAX 40
 #define SEAL_PREFIX "sha256:"
 #define SEAL_PREFIX_LEN 7
 #define HEX_LEN 64
@@ -1136,23 +1134,7 @@ static void recompile_hint(struct diag *dg)
 
 static int quote_len(size_t n)
 {
-	return (int)(n > QUOTE_MAX ? QUOTE_MAX : n);
-}
-
-static void word_list(struct buf *b, const char *const *words, const char *last)
-{
-	for (size_t i = 0; words[i]; i++)
-		buf_printf(b, "%s%s", i ? (words[i + 1] ? ", " : last) : "", words[i]);
-}
-
-static bool is_null(const yaml_event_t *ev)
-{
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	const char *v = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
-	return n == 0 || (n == 1 && v[0] == '~') ||
-	       (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
+	return (int)(n > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : n);
 }
 
 /* What arrived, for "found ..." in messages. */
@@ -1164,27 +1146,11 @@ static void describe(struct buf *b, enum node kind, const yaml_event_t *ev)
 		buf_puts(b, "a mapping");
 	} else if (kind == NODE_BAD) {
 		buf_puts(b, "a huge value");
-	} else if (is_null(ev)) {
+	} else if (yaml_is_null(ev)) {
 		buf_puts(b, "an empty value");
 	} else {
-		const char *v = (const char *)ev->data.scalar.value;
-		size_t n = ev->data.scalar.length;
-		bool cut = n > QUOTE_MAX;
-		if (cut) {
-			n = QUOTE_MAX;
-			while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
-				n--;
-		}
-		buf_printf(b, "%s '", ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "plain" : "quoted");
-		/* Control characters are escaped: a message reaches a terminal. */
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)v[i];
-			if (c < 0x20 || c == 0x7F)
-				buf_printf(b, "\\x%02X", c);
-			else
-				buf_putc(b, (char)c);
-		}
-		buf_printf(b, "%s'", cut ? "..." : "");
+		buf_puts(b, ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "plain " : "quoted ");
+		yaml_quote(b, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 	}
 }
 
@@ -1285,9 +1251,9 @@ static bool take_text(struct reader *p, const char *what, const yaml_event_t *ev
 {
 	const char *v = (const char *)ev->data.scalar.value;
 	size_t n = ev->data.scalar.length;
-	if (is_null(ev) || (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && looks_nonstring(v, n))) {
+	if (yaml_is_null(ev) || (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && looks_nonstring(v, n))) {
 		struct diag *dg = wrong_type(p, what, "text", NODE_SCALAR, ev, at);
-		if (dg && !is_null(ev))
+		if (dg && !yaml_is_null(ev))
 			diag_note(dg, at, "written plain, YAML reads it as a boolean, a number or null; the writer quotes "
 			                  "such text");
 		return false;
@@ -1340,7 +1306,7 @@ static int take_word(struct reader *p, enum vocab vocab, const yaml_event_t *ev,
 		if (same_word(words[i], v, n))
 			return i;
 	struct buf list = BUF_INIT, found = BUF_INIT;
-	word_list(&list, words, " or ");
+	yaml_word_list(&list, words, " or ");
 	describe(&found, NODE_SCALAR, ev);
 	struct diag *dg = rd_error(p, DRP051, at, "unknown %s: found %s; expected %s", vocabulary_nouns[vocab],
 	                           found.data, list.data);
@@ -1591,7 +1557,7 @@ static void dynamic_value(struct reader *p, struct frame *f, const yaml_event_t 
 			skip(p, kind, at, flow, wrong_type(p, "a VM's host", "a host name or ~", kind, ev, at));
 			return;
 		}
-		if (is_null(ev))
+		if (yaml_is_null(ev))
 			return; /* host unknown */
 		int64_t h = take_ref(p, T_HOST, "a VM's host", ev, at);
 		if (h >= 0)
@@ -2312,7 +2278,7 @@ static void root(struct reader *p, const yaml_event_t *ev, enum node kind, struc
 		push(p, C_ROOT, kind, at, flow);
 		return;
 	}
-	if (kind == NODE_SCALAR && is_null(ev)) {
+	if (kind == NODE_SCALAR && yaml_is_null(ev)) {
 		p->root_seen = false; /* comments only: reported as empty */
 		return;
 	}

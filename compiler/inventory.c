@@ -17,14 +17,12 @@
 
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
-#include "yamlpos.h"
+#include "yamlread.h"
 
 /* After this many errors in one inventory the reading stops with DRP013, as the plan parser does. */
 #define INVENTORY_MAX_ERRORS 50
 /* The most keys one kind of mapping defines (a device has six). */
 #define MAX_FIELDS 8
-/* How much of a wrong value a message quotes. */
-#define QUOTE_MAX 40
 
 /* What an open collection is. The mapping contexts come first and index `shapes`. */
 enum ctx {
@@ -229,22 +227,6 @@ __attribute__((format(printf, 4, 5))) static struct diag *inv_error(struct inv_p
 }
 
 /* "a or b", "a, b or c" */
-static void word_list(struct buf *b, const char *const *words, const char *last)
-{
-	for (size_t i = 0; words[i]; i++)
-		buf_printf(b, "%s%s", i ? (words[i + 1] ? ", " : last) : "", words[i]);
-}
-
-static bool is_null(const yaml_event_t *ev)
-{
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	const char *v = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
-	return n == 0 || (n == 1 && v[0] == '~') ||
-	       (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
-}
-
 /* What arrived, for "found ..." in messages. */
 static void describe(struct buf *b, enum node kind, const yaml_event_t *ev)
 {
@@ -252,18 +234,11 @@ static void describe(struct buf *b, enum node kind, const yaml_event_t *ev)
 		buf_puts(b, "a list");
 	} else if (kind == NODE_MAP) {
 		buf_puts(b, "a mapping");
-	} else if (is_null(ev)) {
+	} else if (yaml_is_null(ev)) {
 		buf_puts(b, "an empty value");
 	} else {
-		const char *v = (const char *)ev->data.scalar.value;
-		size_t n = ev->data.scalar.length;
-		bool cut = n > QUOTE_MAX;
-		if (cut) {
-			n = QUOTE_MAX;
-			while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
-				n--; /* not in the middle of a character */
-		}
-		buf_printf(b, "text '%.*s%s'", (int)n, v, cut ? "..." : "");
+		buf_puts(b, "text ");
+		yaml_quote(b, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 	}
 }
 
@@ -406,9 +381,9 @@ static int vocabulary(struct inv_parser *p, const yaml_event_t *ev, struct src_r
 		if (strlen(words[i]) == n && memcmp(words[i], v, n) == 0)
 			return i;
 	struct buf list = BUF_INIT;
-	word_list(&list, words, " or ");
+	yaml_word_list(&list, words, " or ");
 	struct diag *d = inv_error(p, DRP027, at, "unknown %s '%.*s'; expected %s", what,
-	                           (int)(n > QUOTE_MAX ? QUOTE_MAX : n), v, list.data);
+	                           (int)(n > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : n), v, list.data);
 	buf_free(&list);
 	if (!d)
 		return -1;
@@ -565,7 +540,7 @@ static void entry_name(struct buf *b, const struct shape *s, void *rec)
 {
 	const struct inv_str *label = s->label >= 0 ? field_ptr(rec, s->fields[s->label].offset) : NULL;
 	if (label && label->text)
-		buf_printf(b, "%s '%.*s'", s->noun, (int)(label->len > QUOTE_MAX ? QUOTE_MAX : label->len), label->text);
+		buf_printf(b, "%s '%.*s'", s->noun, (int)(label->len > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : label->len), label->text);
 	else
 		buf_puts(b, s->a);
 }
@@ -712,7 +687,7 @@ static void read_version(struct inv_parser *p, const yaml_event_t *ev, struct sr
 	while (k + 1 < n && v[k] == '0')
 		k++;
 	if (n - k > 9) {
-		inv_error(p, DRP025, at, "version %.*s is out of range", (int)(n > QUOTE_MAX ? QUOTE_MAX : n), v);
+		inv_error(p, DRP025, at, "version %.*s is out of range", (int)(n > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : n), v);
 		p->stop = p->fatal = true;
 		return;
 	}
@@ -738,7 +713,7 @@ static void value(struct inv_parser *p, struct frame *f, const yaml_event_t *ev,
 	f->done |= (uint16_t)(1u << f->field);
 	if (kind == NODE_BAD)
 		return;
-	bool null = kind == NODE_SCALAR && is_null(ev);
+	bool null = kind == NODE_SCALAR && yaml_is_null(ev);
 	switch ((enum vtype)fld->type) {
 	case V_STR:
 	case V_VERSION:
@@ -808,7 +783,7 @@ static void value(struct inv_parser *p, struct frame *f, const yaml_event_t *ev,
 		*(struct inv_str *)field_ptr(rec, fld->offset) = s;
 		if (!rfc3339_valid(s.text, s.len)) {
 			struct diag *d = inv_error(p, DRP027, at, "'%.*s' is not an RFC 3339 time",
-			                           (int)(s.len > QUOTE_MAX ? QUOTE_MAX : s.len), s.text);
+			                           (int)(s.len > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : s.len), s.text);
 			if (d)
 				diag_hint(d, "write a date, a time and a time zone, like 2024-05-14T22:41:07Z or "
 				             "2024-05-14T22:41:07+02:00");
@@ -889,7 +864,7 @@ static void key(struct inv_parser *p, struct frame *f, const yaml_event_t *ev, e
 		f->skip_value = false;
 		return;
 	}
-	struct diag *d = inv_error(p, DRP021, at, "unknown key '%.*s' %s", (int)(n > QUOTE_MAX ? QUOTE_MAX : n), k,
+	struct diag *d = inv_error(p, DRP021, at, "unknown key '%.*s' %s", (int)(n > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : n), k,
 	                           s->where);
 	if (!d)
 		return;
@@ -906,7 +881,7 @@ static void key(struct inv_parser *p, struct frame *f, const yaml_event_t *ev, e
 		diag_fixit(d, suggestion);
 	} else {
 		struct buf list = BUF_INIT;
-		word_list(&list, names, " and ");
+		yaml_word_list(&list, names, " and ");
 		diag_hint(d, "the keys %s are %s", s->where, list.data);
 		buf_free(&list);
 	}
@@ -923,7 +898,7 @@ static void item(struct inv_parser *p, struct frame *f, const yaml_event_t *ev, 
 	}
 	if (f->ctx == CTX_STRLIST) {
 		const struct field *fld = f->list;
-		if (kind != NODE_SCALAR || is_null(ev)) {
+		if (kind != NODE_SCALAR || yaml_is_null(ev)) {
 			struct buf found = BUF_INIT;
 			describe(&found, kind, ev);
 			struct diag *d = inv_error(p, DRP022, at, "each item of '%s' must be a %s, found %s", fld->name,
@@ -946,7 +921,7 @@ static void item(struct inv_parser *p, struct frame *f, const yaml_event_t *ev, 
 			for (unsigned i = 0; i < s->n_fields; i++)
 				names[i] = s->fields[i].name;
 			names[s->n_fields] = NULL;
-			word_list(&keys, names, " and ");
+			yaml_word_list(&keys, names, " and ");
 			diag_hint(d, "write %s as keys and values: %s", s->a, keys.data);
 		}
 		buf_free(&found);
@@ -966,7 +941,7 @@ static void root(struct inv_parser *p, const yaml_event_t *ev, enum node kind, s
 		push(p, CTX_ROOT, kind, at, flow);
 		return;
 	}
-	if (kind == NODE_SCALAR && is_null(ev)) {
+	if (kind == NODE_SCALAR && yaml_is_null(ev)) {
 		p->root_seen = false; /* a document of comments only: reported as empty */
 		return;
 	}
@@ -1029,7 +1004,7 @@ static void refuse_anchor(struct inv_parser *p, const yaml_event_t *ev, const ch
 {
 	struct diag *d = inv_error(p, DRP025, property_range(p, ev, '&', anchor),
 	                           "YAML anchors are not allowed in an inventory (found '&%.*s')",
-	                           (int)(strlen(anchor) > QUOTE_MAX ? QUOTE_MAX : strlen(anchor)), anchor);
+	                           (int)(strlen(anchor) > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : strlen(anchor)), anchor);
 	if (d)
 		diag_hint(d, "write every value out; anchors and aliases are refused so that a small file "
 		             "cannot expand into a huge one");
@@ -1120,7 +1095,7 @@ static void handle(struct inv_parser *p, const yaml_event_t *ev)
 		const char *a = (const char *)ev->data.alias.anchor;
 		struct diag *d = inv_error(p, DRP025, yaml_pos_event(&p->pos, ev),
 		                           "YAML aliases are not allowed in an inventory (found '*%.*s')",
-		                           (int)(strlen(a) > QUOTE_MAX ? QUOTE_MAX : strlen(a)), a);
+		                           (int)(strlen(a) > YAML_QUOTE_MAX ? YAML_QUOTE_MAX : strlen(a)), a);
 		if (d)
 			diag_hint(d, "write every value out; anchors and aliases are refused so that a small file "
 			             "cannot expand into a huge one");

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +16,11 @@
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
 #include "../lib/glob.h"
-#include "../lib/utf8.h"
-#include "../compiler/yamlpos.h"
+#include "../compiler/yamlread.h"
 
 const char *const fault_action_names[] = {"error", "timeout", "delay", "lost-reply", "crash-after", NULL};
 
-/* How much of a wrong value a message quotes; the longest pattern kept. */
-#define QUOTE_MAX 40
+/* The longest pattern kept. */
 #define PATTERN_MAX 256
 
 /* ---- The rules file. */
@@ -34,181 +31,26 @@ enum match_field { M_KIND, M_SITE, M_DEVICE, M_VM, M_OP, N_MATCH_FIELDS };
 static const char *const match_field_names[] = {"kind", "site", "device", "vm", "op", NULL};
 
 struct reader {
-	const struct src_file *src;
-	struct diag_list *diags;
-	yaml_parser_t yaml;
-	yaml_event_t ev;
-	bool have, stop;
-	unsigned errors;
-	struct yaml_pos pos;           /* libyaml's marks count characters: byte offsets */
+	struct yaml_reader r;
 	struct fault_rules *out;
 	uint32_t cap;
 };
 
+static const struct yaml_reader_names rules_file = {
+	DRP056, "a fault rules file", "in fault rules", "these fault rules", FAULTS_MAX_ERRORS,
+};
 
-static struct src_range range(const struct reader *p, uint32_t start, uint32_t end)
-{
-	return src_range_make(p->src->id, start, end < start ? start : end);
-}
-
-
-/* The current node: a scalar's whole range, a collection's first character. */
-static struct src_range node_at(struct reader *p)
-{
-	uint32_t start = yaml_pos_offset(&p->pos, p->ev.start_mark);
-	if (p->ev.type == YAML_SCALAR_EVENT || p->ev.type == YAML_ALIAS_EVENT)
-		return range(p, start, yaml_pos_offset(&p->pos, p->ev.end_mark));
-	return yaml_pos_char(&p->pos, start);
-}
-
-__attribute__((format(printf, 3, 4))) static struct diag *error_at(struct reader *p, struct src_range at,
-                                                                   const char *fmt, ...)
-{
-	if (p->stop)
-		return NULL;
-	if (p->errors++ == FAULTS_MAX_ERRORS) {
-		diag_add(p->diags, DIAG_ERROR, DRP013, at, "too many errors in these fault rules (%d); stopping here",
-		         FAULTS_MAX_ERRORS);
-		p->stop = true;
-		return NULL;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	struct diag *d = diag_vadd(p->diags, DIAG_ERROR, DRP056, at, fmt, ap);
-	va_end(ap);
-	return d;
-}
-
-static void syntax_error(struct reader *p)
-{
-	yaml_parser_t *y = &p->yaml;
-	struct src_range at;
-	if (y->error == YAML_READER_ERROR) {
-		size_t raw = p->pos.base + y->problem_offset;
-		at = yaml_pos_char(&p->pos, (uint32_t)(raw < p->src->len ? raw : p->src->len));
-	} else {
-		at = yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, y->problem_mark));
-	}
-	struct diag *d = error_at(p, at, "invalid YAML: %s", y->problem ? y->problem : "out of memory");
-	if (d && y->context && y->error != YAML_READER_ERROR)
-		diag_note(d, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, y->context_mark)), "%s", y->context);
-	p->stop = true;
-}
-
-static bool next(struct reader *p)
-{
-	if (p->have)
-		yaml_event_delete(&p->ev);
-	p->have = false;
-	if (p->stop)
-		return false;
-	if (!yaml_parser_parse(&p->yaml, &p->ev)) {
-		syntax_error(p);
-		return false;
-	}
-	p->have = true;
-	return true;
-}
-
-/* Anchors and aliases stop the reading (no expansion of a small file into a big one); tags are
- * refused. True if the current node may be read. */
-static bool plain_node(struct reader *p)
-{
-	const yaml_event_t *ev = &p->ev;
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-	bool implicit = false;
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		error_at(p, node_at(p), "YAML aliases are not allowed in fault rules");
-		p->stop = true;
-		return false;
-	case YAML_SCALAR_EVENT:
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-		implicit = ev->data.scalar.plain_implicit;
-		break;
-	case YAML_MAPPING_START_EVENT: anchor = ev->data.mapping_start.anchor; tag = ev->data.mapping_start.tag; break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-		break;
-	default: return true;
-	}
-	if (anchor) {
-		error_at(p, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, ev->start_mark)), "YAML anchors are not allowed in fault rules");
-		p->stop = true;
-		return false;
-	}
-	if (tag && !implicit)
-		error_at(p, yaml_pos_char(&p->pos, yaml_pos_offset(&p->pos, ev->start_mark)), "YAML tags are not allowed in fault rules");
-	return true;
-}
-
-/* Skips the node whose first event is current; its last event becomes current. */
-static void skip_node(struct reader *p)
-{
-	if (p->ev.type != YAML_MAPPING_START_EVENT && p->ev.type != YAML_SEQUENCE_START_EVENT)
-		return;
-	for (size_t depth = 1; depth > 0;) {
-		if (!next(p))
-			return;
-		if (p->ev.type == YAML_MAPPING_START_EVENT || p->ev.type == YAML_SEQUENCE_START_EVENT)
-			depth++;
-		else if (p->ev.type == YAML_MAPPING_END_EVENT || p->ev.type == YAML_SEQUENCE_END_EVENT)
-			depth--;
-	}
-}
-
-static void describe(struct reader *p, struct buf *b)
-{
-	if (p->ev.type == YAML_SEQUENCE_START_EVENT) {
-		buf_puts(b, "a list");
-	} else if (p->ev.type == YAML_MAPPING_START_EVENT) {
-		buf_puts(b, "a mapping");
-	} else if (p->ev.type != YAML_SCALAR_EVENT || p->ev.data.scalar.length == 0) {
-		buf_puts(b, "an empty value");
-	} else {
-		size_t n = p->ev.data.scalar.length;
-		bool cut = n > QUOTE_MAX;
-		if (cut)
-			for (n = QUOTE_MAX; n > 0 && (p->ev.data.scalar.value[n] & 0xC0) == 0x80; n--)
-				;
-		buf_puts(b, "'");
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = p->ev.data.scalar.value[i];
-			buf_putc(b, c < 0x20 || c == 0x7F ? '?' : (char)c);
-		}
-		buf_printf(b, "%s'", cut ? "..." : "");
-	}
-}
-
-/* Reports "expected WHAT for 'FIELD', found ..." at the current node and skips it. */
-static void expected(struct reader *p, const char *what, const char *field, const char *hint)
-{
-	struct buf b = BUF_INIT;
-	describe(p, &b);
-	struct diag *d = error_at(p, node_at(p), "expected %s for '%s', found %s", what, field, b.data);
-	if (d && hint)
-		diag_hint(d, "%s", hint);
-	buf_free(&b);
-	skip_node(p);
-}
-
-static bool is_scalar(const struct reader *p)
-{
-	return p->ev.type == YAML_SCALAR_EVENT && p->ev.data.scalar.length > 0;
-}
 
 static bool scalar_is(const struct reader *p, const char *s)
 {
-	return p->ev.type == YAML_SCALAR_EVENT && p->ev.data.scalar.length == strlen(s) &&
-	       memcmp(p->ev.data.scalar.value, s, p->ev.data.scalar.length) == 0;
+	return p->r.ev.type == YAML_SCALAR_EVENT && p->r.ev.data.scalar.length == strlen(s) &&
+	       memcmp(p->r.ev.data.scalar.value, s, p->r.ev.data.scalar.length) == 0;
 }
 
 /* Index of the current scalar in names, or -1. */
 static int lookup(const struct reader *p, const char *const *names)
 {
-	if (p->ev.type != YAML_SCALAR_EVENT)
+	if (p->r.ev.type != YAML_SCALAR_EVENT)
 		return -1;
 	for (int i = 0; names[i]; i++)
 		if (scalar_is(p, names[i]))
@@ -220,20 +62,20 @@ static int lookup(const struct reader *p, const char *const *names)
 static int read_key(struct reader *p, const char *const *names, const char *what, bool *given,
                     struct src_range *seen)
 {
-	struct src_range at = node_at(p);
-	if (p->ev.type != YAML_SCALAR_EVENT) {
-		error_at(p, at, "expected a field name in %s", what);
-		skip_node(p);
+	struct src_range at = yaml_reader_at(&p->r);
+	if (p->r.ev.type != YAML_SCALAR_EVENT) {
+		yaml_reader_error(&p->r, at, "expected a field name in %s", what);
+		yaml_reader_skip(&p->r);
 		return -1;
 	}
 	int f = lookup(p, names);
 	if (f < 0) {
 		struct buf b = BUF_INIT, all = BUF_INIT;
-		describe(p, &b);
+		yaml_reader_describe(&p->r, &b);
 		for (int i = 0; names[i]; i++)
 			buf_printf(&all, "%s'%s'", i ? ", " : "", names[i]);
-		struct diag *d = error_at(p, at, "unknown field %s in %s; the fields are %s", b.data, what, all.data);
-		const char *s = diag_suggest((const char *)p->ev.data.scalar.value, p->ev.data.scalar.length, names);
+		struct diag *d = yaml_reader_error(&p->r, at, "unknown field %s in %s; the fields are %s", b.data, what, all.data);
+		const char *s = diag_suggest((const char *)p->r.ev.data.scalar.value, p->r.ev.data.scalar.length, names);
 		if (d && s) {
 			diag_hint(d, "did you mean '%s'?", s);
 			diag_fixit(d, s);
@@ -243,7 +85,7 @@ static int read_key(struct reader *p, const char *const *names, const char *what
 		return -1;
 	}
 	if (given[f]) {
-		struct diag *d = error_at(p, at, "'%s' is given twice in %s", names[f], what);
+		struct diag *d = yaml_reader_error(&p->r, at, "'%s' is given twice in %s", names[f], what);
 		if (d)
 			diag_note(d, seen[f], "first given here");
 		return -1;
@@ -256,45 +98,45 @@ static int read_key(struct reader *p, const char *const *names, const char *what
 /* A glob pattern value, copied; NULL (reported) if it is not one. */
 static char *read_pattern(struct reader *p, const char *field)
 {
-	if (!is_scalar(p)) {
-		expected(p, "a name or a pattern", field, "write e.g. 'vm: \"db-*\"'");
+	if (!yaml_reader_scalar(&p->r)) {
+		yaml_reader_expected(&p->r, "a name or a pattern", field, "write e.g. 'vm: \"db-*\"'");
 		return NULL;
 	}
-	if (p->ev.data.scalar.length > PATTERN_MAX || memchr(p->ev.data.scalar.value, '\0', p->ev.data.scalar.length)) {
-		error_at(p, node_at(p), "the pattern for '%s' is too long (at most %d bytes) or holds a NUL", field,
+	if (p->r.ev.data.scalar.length > PATTERN_MAX || memchr(p->r.ev.data.scalar.value, '\0', p->r.ev.data.scalar.length)) {
+		yaml_reader_error(&p->r, yaml_reader_at(&p->r), "the pattern for '%s' is too long (at most %d bytes) or holds a NUL", field,
 		         PATTERN_MAX);
 		return NULL;
 	}
-	return xstrndup((const char *)p->ev.data.scalar.value, p->ev.data.scalar.length);
+	return xstrndup((const char *)p->r.ev.data.scalar.value, p->r.ev.data.scalar.length);
 }
 
 static void read_match(struct reader *p, struct fault_rule *r)
 {
-	if (p->ev.type != YAML_MAPPING_START_EVENT) {
-		expected(p, "a mapping", "match", "write 'match: {kind: power-on, vm: \"db-*\"}'");
+	if (p->r.ev.type != YAML_MAPPING_START_EVENT) {
+		yaml_reader_expected(&p->r, "a mapping", "match", "write 'match: {kind: power-on, vm: \"db-*\"}'");
 		return;
 	}
 	bool given[N_MATCH_FIELDS] = {false};
 	struct src_range seen[N_MATCH_FIELDS];
-	while (next(p) && p->ev.type != YAML_MAPPING_END_EVENT) {
-		if (!plain_node(p))
+	while (yaml_reader_next(&p->r) && p->r.ev.type != YAML_MAPPING_END_EVENT) {
+		if (!yaml_reader_plain(&p->r))
 			return;
 		int f = read_key(p, match_field_names, "'match'", given, seen);
-		if (!next(p) || !plain_node(p))
+		if (!yaml_reader_next(&p->r) || !yaml_reader_plain(&p->r))
 			return;
 		if (f < 0) {
-			skip_node(p);
+			yaml_reader_skip(&p->r);
 			continue;
 		}
 		if (f == M_KIND) {
-			int k = is_scalar(p) ? lookup(p, dag_op_kind_names) : -1;
+			int k = yaml_reader_scalar(&p->r) ? lookup(p, dag_op_kind_names) : -1;
 			if (k < 0 || k == DAG_PROMPT || k == DAG_WAIT || k == DAG_GATE || k == DAG_RUN) {
 				struct buf b = BUF_INIT;
-				describe(p, &b);
-				struct diag *d = error_at(p, node_at(p), "%s is not a kind of operation an adapter performs", b.data);
+				yaml_reader_describe(&p->r, &b);
+				struct diag *d = yaml_reader_error(&p->r, yaml_reader_at(&p->r), "%s is not a kind of operation an adapter performs", b.data);
 				if (d) {
-					const char *s = is_scalar(p) ? diag_suggest((const char *)p->ev.data.scalar.value,
-					                                            p->ev.data.scalar.length, dag_op_kind_names)
+					const char *s = yaml_reader_scalar(&p->r) ? diag_suggest((const char *)p->r.ev.data.scalar.value,
+					                                            p->r.ev.data.scalar.length, dag_op_kind_names)
 					                             : NULL;
 					if (s && k < 0) {
 						diag_hint(d, "did you mean '%s'?", s);
@@ -304,7 +146,7 @@ static void read_match(struct reader *p, struct fault_rule *r)
 						             "power-on, snapshot and reverse");
 				}
 				buf_free(&b);
-				skip_node(p);
+				yaml_reader_skip(&p->r);
 				continue;
 			}
 			r->kind = k;
@@ -318,33 +160,33 @@ static void read_match(struct reader *p, struct fault_rule *r)
 /* One rule, whose mapping start is current; appended to out if it is whole. */
 static void read_rule(struct reader *p)
 {
-	struct src_range rule_at = node_at(p);
+	struct src_range rule_at = yaml_reader_at(&p->r);
 	struct fault_rule r = {.kind = -1, .probability = 1, .line = 0};
-	r.line = src_position((struct src_file *)p->src, rule_at.start).line;
-	if (p->ev.type != YAML_MAPPING_START_EVENT) {
-		expected(p, "a mapping", "rules", "write each rule as '- {match: {kind: power-on}, action: error}'");
+	r.line = src_position((struct src_file *)p->r.src, rule_at.start).line;
+	if (p->r.ev.type != YAML_MAPPING_START_EVENT) {
+		yaml_reader_expected(&p->r, "a mapping", "rules", "write each rule as '- {match: {kind: power-on}, action: error}'");
 		return;
 	}
 	bool action_reported = false;
 	bool given[N_RULE_FIELDS] = {false};
 	struct src_range seen[N_RULE_FIELDS];
-	while (next(p) && p->ev.type != YAML_MAPPING_END_EVENT) {
-		if (!plain_node(p))
+	while (yaml_reader_next(&p->r) && p->r.ev.type != YAML_MAPPING_END_EVENT) {
+		if (!yaml_reader_plain(&p->r))
 			goto drop;
 		int f = read_key(p, rule_field_names, "a rule", given, seen);
-		if (!next(p) || !plain_node(p))
+		if (!yaml_reader_next(&p->r) || !yaml_reader_plain(&p->r))
 			goto drop;
 		if (f < 0) {
-			skip_node(p);
+			yaml_reader_skip(&p->r);
 			continue;
 		}
-		struct src_range at = node_at(p);
+		struct src_range at = yaml_reader_at(&p->r);
 		switch (f) {
 		case F_MATCH: read_match(p, &r); break;
 		case F_ACTION: {
-			int a = is_scalar(p) ? lookup(p, fault_action_names) : -1;
+			int a = yaml_reader_scalar(&p->r) ? lookup(p, fault_action_names) : -1;
 			if (a < 0) {
-				expected(p, "an action (error, timeout, delay, lost-reply or crash-after)", "action", NULL);
+				yaml_reader_expected(&p->r, "an action (error, timeout, delay, lost-reply or crash-after)", "action", NULL);
 				given[F_ACTION] = false;
 				action_reported = true; /* no "has no action" on top */
 			} else {
@@ -358,26 +200,26 @@ static void read_rule(struct reader *p)
 			else if (scalar_is(p, "false"))
 				r.transient = false;
 			else
-				expected(p, "true or false", "transient", NULL);
+				yaml_reader_expected(&p->r, "true or false", "transient", NULL);
 			break;
 		case F_PROBABILITY: {
 			char text[32];
-			size_t n = p->ev.type == YAML_SCALAR_EVENT ? p->ev.data.scalar.length : 0;
+			size_t n = p->r.ev.type == YAML_SCALAR_EVENT ? p->r.ev.data.scalar.length : 0;
 			char *end = text;
 			double v = NAN;
 			if (n > 0 && n < sizeof text) {
-				memcpy(text, p->ev.data.scalar.value, n);
+				memcpy(text, p->r.ev.data.scalar.value, n);
 				text[n] = '\0';
 				errno = 0;
 				v = strtod(text, &end);
 			}
 			if (n == 0 || n >= sizeof text || *end || errno || !(v >= 0 && v <= 1)) {
-				if (p->ev.type != YAML_SCALAR_EVENT) {
-					expected(p, "a number from 0 to 1", "probability", NULL);
+				if (p->r.ev.type != YAML_SCALAR_EVENT) {
+					yaml_reader_expected(&p->r, "a number from 0 to 1", "probability", NULL);
 				} else {
 					struct buf b = BUF_INIT;
-					describe(p, &b);
-					struct diag *d = error_at(p, at, "the probability must be a number from 0 to 1, not %s", b.data);
+					yaml_reader_describe(&p->r, &b);
+					struct diag *d = yaml_reader_error(&p->r, at, "the probability must be a number from 0 to 1, not %s", b.data);
 					if (d)
 						diag_hint(d, "write e.g. 'probability: 0.2' for one call in five");
 					buf_free(&b);
@@ -389,14 +231,14 @@ static void read_rule(struct reader *p)
 		}
 		case F_DELAY: {
 			const char *why = NULL;
-			if (!is_scalar(p)) {
-				expected(p, "a duration", "delay", "write it as in a plan: 90s, 5m, 250ms");
-			} else if (p->ev.data.scalar.value[0] == '-' ||
-			           !duration_parse((const char *)p->ev.data.scalar.value, p->ev.data.scalar.length, &r.delay_ms,
+			if (!yaml_reader_scalar(&p->r)) {
+				yaml_reader_expected(&p->r, "a duration", "delay", "write it as in a plan: 90s, 5m, 250ms");
+			} else if (p->r.ev.data.scalar.value[0] == '-' ||
+			           !duration_parse((const char *)p->r.ev.data.scalar.value, p->r.ev.data.scalar.length, &r.delay_ms,
 			                           &why)) {
 				struct buf b = BUF_INIT;
-				describe(p, &b);
-				struct diag *d = error_at(p, at, "invalid duration %s for 'delay': %s", b.data,
+				yaml_reader_describe(&p->r, &b);
+				struct diag *d = yaml_reader_error(&p->r, at, "invalid duration %s for 'delay': %s", b.data,
 				                          why ? why : "a duration cannot be negative");
 				if (d)
 					diag_hint(d, "write it as in a plan: 90s, 5m, 250ms");
@@ -406,19 +248,19 @@ static void read_rule(struct reader *p)
 		}
 		case F_COUNT: {
 			uint64_t v = 0;
-			bool ok = is_scalar(p) && p->ev.data.scalar.length <= 9;
-			for (size_t i = 0; ok && i < p->ev.data.scalar.length; i++) {
-				unsigned char c = p->ev.data.scalar.value[i];
+			bool ok = yaml_reader_scalar(&p->r) && p->r.ev.data.scalar.length <= 9;
+			for (size_t i = 0; ok && i < p->r.ev.data.scalar.length; i++) {
+				unsigned char c = p->r.ev.data.scalar.value[i];
 				ok = c >= '0' && c <= '9';
 				v = v * 10 + (uint64_t)(c - '0');
 			}
 			if (!ok || v == 0) {
-				if (p->ev.type != YAML_SCALAR_EVENT) {
-					expected(p, "a whole number", "count", NULL);
+				if (p->r.ev.type != YAML_SCALAR_EVENT) {
+					yaml_reader_expected(&p->r, "a whole number", "count", NULL);
 				} else {
 					struct buf b = BUF_INIT;
-					describe(p, &b);
-					error_at(p, at, "'count' must be a whole number from 1 to 999999999, not %s", b.data);
+					yaml_reader_describe(&p->r, &b);
+					yaml_reader_error(&p->r, at, "'count' must be a whole number from 1 to 999999999, not %s", b.data);
 					buf_free(&b);
 				}
 			} else {
@@ -429,38 +271,38 @@ static void read_rule(struct reader *p)
 		default: break;
 		}
 	}
-	if (p->stop)
+	if (p->r.stop)
 		goto drop;
 	/* What the action needs, and what it does not take. */
 	if (!given[F_ACTION]) {
 		if (!action_reported) {
-			struct diag *d = error_at(p, rule_at, "this rule has no 'action'");
+			struct diag *d = yaml_reader_error(&p->r, rule_at, "this rule has no 'action'");
 			if (d)
 				diag_hint(d, "add 'action: error' (or timeout, delay, lost-reply, crash-after)");
 		}
 	} else if (r.action == FAULT_DELAY && !given[F_DELAY]) {
-		struct diag *d = error_at(p, seen[F_ACTION], "a 'delay' rule needs a 'delay' duration");
+		struct diag *d = yaml_reader_error(&p->r, seen[F_ACTION], "a 'delay' rule needs a 'delay' duration");
 		if (d)
 			diag_hint(d, "add 'delay: 30s'");
 	} else if (r.action == FAULT_CRASH_AFTER && !given[F_COUNT]) {
-		struct diag *d = error_at(p, seen[F_ACTION], "a 'crash-after' rule needs a 'count'");
+		struct diag *d = yaml_reader_error(&p->r, seen[F_ACTION], "a 'crash-after' rule needs a 'count'");
 		if (d)
 			diag_hint(d, "add 'count: 40': the process exits after 40 calls");
 	} else if (given[F_DELAY] && r.action != FAULT_DELAY) {
-		error_at(p, seen[F_DELAY], "'delay' is for the delay action, not '%s'", fault_action_names[r.action]);
+		yaml_reader_error(&p->r, seen[F_DELAY], "'delay' is for the delay action, not '%s'", fault_action_names[r.action]);
 	} else if (given[F_COUNT] && r.action != FAULT_CRASH_AFTER) {
-		error_at(p, seen[F_COUNT], "'count' is for the crash-after action, not '%s'", fault_action_names[r.action]);
+		yaml_reader_error(&p->r, seen[F_COUNT], "'count' is for the crash-after action, not '%s'", fault_action_names[r.action]);
 	} else if (given[F_TRANSIENT] && r.action != FAULT_ERROR) {
-		struct diag *d = error_at(p, seen[F_TRANSIENT], "'transient' is for the error action, not '%s'",
+		struct diag *d = yaml_reader_error(&p->r, seen[F_TRANSIENT], "'transient' is for the error action, not '%s'",
 		                          fault_action_names[r.action]);
 		if (d && r.action == FAULT_LOST_REPLY)
 			diag_hint(d, "a lost reply is always transient");
 	}
-	if (p->errors != 0 || action_reported)
+	if (p->r.errors != 0 || action_reported)
 		goto drop;
 	if (p->out->n == FAULTS_MAX_RULES) {
-		error_at(p, rule_at, "more than %d rules", FAULTS_MAX_RULES);
-		p->stop = true;
+		yaml_reader_error(&p->r, rule_at, "more than %d rules", FAULTS_MAX_RULES);
+		p->r.stop = true;
 		goto drop;
 	}
 	if (p->out->n == p->cap) {
@@ -476,73 +318,45 @@ drop:
 	free(r.op);
 }
 
-static void read_root(struct reader *p)
+static void read_root(void *ctx)
 {
+	struct reader *p = ctx;
 	bool seen_rules = false;
-	while (next(p) && p->ev.type != YAML_MAPPING_END_EVENT) {
-		if (!plain_node(p))
+	while (yaml_reader_next(&p->r) && p->r.ev.type != YAML_MAPPING_END_EVENT) {
+		if (!yaml_reader_plain(&p->r))
 			return;
-		struct src_range at = node_at(p);
+		struct src_range at = yaml_reader_at(&p->r);
 		bool is_rules = scalar_is(p, "rules");
 		if (!is_rules) {
 			struct buf b = BUF_INIT;
-			describe(p, &b);
-			struct diag *d = error_at(p, at, "unknown key %s; a fault rules file has one key, 'rules'", b.data);
+			yaml_reader_describe(&p->r, &b);
+			struct diag *d = yaml_reader_error(&p->r, at, "unknown key %s; a fault rules file has one key, 'rules'", b.data);
 			if (d)
 				diag_hint(d, "write 'rules:' and a list of rules under it");
 			buf_free(&b);
-			skip_node(p);
+			yaml_reader_skip(&p->r);
 		} else if (seen_rules) {
-			error_at(p, at, "'rules' is given twice");
+			yaml_reader_error(&p->r, at, "'rules' is given twice");
 			is_rules = false;
 		}
-		if (!next(p) || !plain_node(p))
+		if (!yaml_reader_next(&p->r) || !yaml_reader_plain(&p->r))
 			return;
 		if (!is_rules) {
-			skip_node(p);
+			yaml_reader_skip(&p->r);
 			continue;
 		}
 		seen_rules = true;
-		if (p->ev.type == YAML_SCALAR_EVENT && p->ev.data.scalar.length == 0)
+		if (p->r.ev.type == YAML_SCALAR_EVENT && p->r.ev.data.scalar.length == 0)
 			continue; /* `rules:` with nothing: no rules */
-		if (p->ev.type != YAML_SEQUENCE_START_EVENT) {
-			expected(p, "a list of rules", "rules", "write each rule on a line of its own: '  - {action: ...}'");
+		if (p->r.ev.type != YAML_SEQUENCE_START_EVENT) {
+			yaml_reader_expected(&p->r, "a list of rules", "rules", "write each rule on a line of its own: '  - {action: ...}'");
 			continue;
 		}
-		while (next(p) && p->ev.type != YAML_SEQUENCE_END_EVENT) {
-			if (!plain_node(p))
+		while (yaml_reader_next(&p->r) && p->r.ev.type != YAML_SEQUENCE_END_EVENT) {
+			if (!yaml_reader_plain(&p->r))
 				return;
 			read_rule(p);
 		}
-	}
-}
-
-static void read_stream(struct reader *p)
-{
-	if (!next(p) || p->ev.type != YAML_STREAM_START_EVENT)
-		return;
-	if (!next(p) || p->ev.type == YAML_STREAM_END_EVENT)
-		return; /* an empty file: no rules */
-	if (!next(p) || !plain_node(p))
-		return;
-	if (p->ev.type == YAML_MAPPING_START_EVENT) {
-		read_root(p);
-	} else if (!(p->ev.type == YAML_SCALAR_EVENT && p->ev.data.scalar.length == 0)) {
-		struct buf b = BUF_INIT;
-		describe(p, &b);
-		struct diag *d = error_at(p, node_at(p), "a fault rules file is a mapping with a 'rules' list, found %s",
-		                          b.data);
-		if (d)
-			diag_hint(d, "begin with 'rules:'");
-		buf_free(&b);
-		skip_node(p);
-	}
-	if (!next(p))
-		return;
-	if (next(p) && p->ev.type == YAML_DOCUMENT_START_EVENT) {
-		struct diag *d = error_at(p, node_at(p), "a second YAML document; a fault rules file is one document");
-		if (d)
-			diag_hint(d, "remove the '---' and everything after it");
 	}
 }
 
@@ -563,23 +377,11 @@ bool fault_rules_load(struct fault_rules *out, const struct src_file *src, struc
 {
 	memset(out, 0, sizeof *out);
 	struct reader *p = xcalloc(1, sizeof *p);
-	p->src = src;
-	p->diags = diags;
 	p->out = out;
-	yaml_pos_init(&p->pos, src);
-	bool ok = false;
-	if (!yaml_parser_initialize(&p->yaml)) {
-		diag_add(diags, DIAG_ERROR, DRP056, range(p, 0, 0), "cannot start the YAML reader: out of memory");
-		goto out;
-	}
-	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->pos.base, src->len - p->pos.base);
-	yaml_parser_set_encoding(&p->yaml, YAML_UTF8_ENCODING);
-	read_stream(p);
-	if (p->have)
-		yaml_event_delete(&p->ev);
-	yaml_parser_delete(&p->yaml);
-	ok = p->errors == 0;
-out:
+	if (yaml_reader_open(&p->r, src, diags, &rules_file))
+		yaml_reader_document(&p->r, read_root, p, "a mapping with a 'rules' list", "begin with 'rules:'");
+	yaml_reader_close(&p->r);
+	bool ok = p->r.errors == 0;
 	if (!ok)
 		fault_rules_free(out);
 	free(p);

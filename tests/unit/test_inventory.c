@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "../../compiler/inventory.h"
+#include "../../compiler/yamlread.h"
 #include "../../lib/alloc.h"
 #include "../../lib/buf.h"
 #include "suites.h"
@@ -420,6 +421,30 @@ START_TEST(test_unknown_keys)
 END_TEST
 
 /* ---- DRP022 */
+
+/* Every YAML reader quotes a wrong value the same way (compiler/yamlread.c): at most 40 bytes, cut
+ * on a character boundary, control characters escaped. */
+START_TEST(test_quoting)
+{
+	struct buf b = BUF_INIT;
+	yaml_quote(&b, "a\x1b[31mb\x7f", 8);
+	ck_assert_str_eq(b.data, "'a\\x1B[31mb\\x7F'");
+	buf_clear(&b);
+	/* 39 ASCII bytes, then a two-byte character across the 40-byte cut: it is left out whole. */
+	char text[64];
+	memset(text, 'x', 39);
+	memcpy(text + 39, "\xc3\xa9tail", 6);
+	yaml_quote(&b, text, 45);
+	ck_assert_uint_eq(b.len, 1 + 39 + 4);
+	ck_assert_str_eq(b.data + 40, "...'");
+	buf_free(&b);
+
+	/* In an inventory: a wrong value with an escape sequence is quoted harmlessly. */
+	struct loaded *l = load("version: 1\nsites:\n  - name: a\n    hosts: \"\\e[2J\"\n");
+	only(l, DRP022, "'hosts' must be a list, found text '\\x1B[2J'");
+	loaded_free(l);
+}
+END_TEST
 
 START_TEST(test_wrong_types)
 {
@@ -941,6 +966,7 @@ Suite *inventory_suite(void)
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_invalid_utf8);
 	tcase_add_test(tc, test_unknown_keys);
+	tcase_add_test(tc, test_quoting);
 	tcase_add_test(tc, test_wrong_types);
 	tcase_add_test(tc, test_missing_fields);
 	tcase_add_test(tc, test_duplicate_keys);
