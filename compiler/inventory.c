@@ -226,7 +226,6 @@ __attribute__((format(printf, 4, 5))) static struct diag *inv_error(struct inv_p
 	return d;
 }
 
-/* "a or b", "a, b or c" */
 /* What arrived, for "found ..." in messages. */
 static void describe(struct buf *b, enum node kind, const yaml_event_t *ev)
 {
