@@ -389,6 +389,17 @@ static void build_devices(struct builder *b)
 		g->devices[g->n_devices++] = i;
 	}
 	free(counts);
+	/* A failover names its consistency group, or its device when it has none: one name, one thing. */
+	for (uint32_t g = 0; g < m->n_groups; g++) {
+		const struct model_cgroup *cg = &m->groups[g];
+		uint32_t i = strmap_get(&m->device_names, cg->name, strlen(cg->name));
+		if (i == STRMAP_NONE)
+			continue;
+		struct diag *e = error(b, DRP031, cg->at, "consistency group '%s' has the name of a device", cg->name);
+		diag_note(e, m->devices[i].at, "device '%s' is declared here", m->devices[i].name);
+		diag_hint(e, "rename the consistency group: a failover is named after its group, or after its device "
+		             "when it has none, and the two would be confused");
+	}
 }
 
 /* Protection groups. */
