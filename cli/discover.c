@@ -202,12 +202,10 @@ int cli_discovery_check(struct cli_plan *p, const char *path, const char *dir, c
 		stale_compare(d, src, n, &r);
 		struct buf sites = BUF_INIT, hint = BUF_INIT;
 		put_sites(&sites, d, src, n);
-		buf_puts(&hint, "discover again (drplan discover");
-		for (uint32_t k = 0; k < n; k++)
-			buf_printf(&hint, " --site %s", d->sites[src[k].site].name);
-		buf_printf(&hint, " %s > INVENTORY), compile again and review what changed; --no-discovery-check runs "
-		                  "this plan anyway",
-		           p->compiled ? "PLAN.drp" : path);
+		/* One inventory per site: discover prints one YAML document per --site. */
+		buf_printf(&hint, "discover again (drplan discover --site SITE %s, into the plan's inventory for %s), compile "
+		                  "again and review what changed; --no-discovery-check runs this plan anyway",
+		           p->compiled ? "PLAN.drp" : path, sites.data);
 		stale_diagnose(&r, d, sites.data, hint.data, plan_at(p), &diags);
 		if (diags.len > 0) /* the stale plan's, and the discovered inventories' warnings */
 			cli_print_diags(&diags, &p->sources, report);

@@ -102,12 +102,13 @@ contains "$scratch/err" "error: the plan 'move' is stale: 3 differences between 
 contains "$scratch/err" "note: moved: vm db-01: host esx-east-01 -> esx-west-01 (at west, not east)" "the moved VM"
 contains "$scratch/err" "note: appeared: vm web-01 on lun-1, which the plan protects: the plan would leave the VM behind" "the new VM"
 contains "$scratch/err" "note: vanished: device lun-2" "the vanished device"
-contains "$scratch/err" "help: discover again (drplan discover --site east --site west" "how to fix it"
+contains "$scratch/err" "help: discover again (drplan discover --site SITE PLAN.drp, into the plan's inventory for east and west)" "how to fix it"
 check "in name order" sh -c "grep -n 'note:' '$scratch/err' | cut -d: -f4- | awk '{ print \$3 }' | sort -c"
 check "nothing was performed" test ! -e array/effects.log
 check "no journal was written" test ! -e stale.journal
 expect_status 1 "the plan's source is refused too, at its declaration" "$DRPLAN" run --root . --yes --plan move --journal stale.journal plan.drp
 contains "$scratch/err" "plan.drp:6:6: error: the plan 'move' is stale" "pointing at the plan"
+contains "$scratch/err" "help: discover again (drplan discover --site SITE plan.drp, into the plan's inventory for east and west)" "naming it in the hint"
 expect_status 1 "--format json" "$DRPLAN" run --root . --yes --format json --journal stale.journal move.yaml
 contains "$scratch/out" '"code":"DRP060"' "one JSON diagnostic"
 contains "$scratch/out" '{"message":"vanished: device lun-2","range":null}' "whose notes are the differences"
