@@ -98,4 +98,12 @@ bool cli_exec_options(const struct dag_site *site, const char *dir, const char *
                       size_t errlen);
 void cli_exec_free(struct cli_exec *x);
 
+/* drplan run's check before its first operation (cli/discover.c, docs/commands.md): asks every site
+ * whose adapter discovers (exec, unless `discover no`) for its inventory and compares it with the
+ * plan's world (compiler/stale.h). Prints what differs and returns EXIT_OK (up to date, or nothing
+ * to compare), EXIT_INVALID (stale: DRP060) or EXIT_USAGE (a site that must answer did not). Adds
+ * the discovered inventories to p->sources. */
+int cli_discovery_check(struct cli_plan *p, const char *path, const char *dir, const char *log,
+                        const struct cli_report *report);
+
 #endif

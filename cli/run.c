@@ -32,7 +32,7 @@ struct run_cli {
 	struct cli_report report;
 	struct cli_plan_options plan;
 	const char *journal, *sim_state, *lock_dir, *scripts, *faults;
-	bool resume, simulate, barrier, yes, json, all;
+	bool resume, simulate, barrier, yes, json, all, no_discovery_check;
 	uint64_t seed;
 	uint32_t workers;
 	double time_scale;
@@ -300,6 +300,8 @@ static void run_usage(FILE *out)
 	        "  --down SITE         the simulator's SITE is down (a disaster rehearsal; repeatable)\n"
 	        "  --fail OP|VM        this operation id or VM's operations fail (repeatable)\n"
 	        "  --transient OP      this operation fails transiently twice, then succeeds (repeatable)\n"
+	        "  --no-discovery-check  do not compare the plan with a fresh discovery of its exec\n"
+	        "                      sites before the first operation (see docs/commands.md)\n"
 	        "  --faults FILE       inject the faults of this rules file (docs/faults.md): errors,\n"
 	        "                      timeouts, delays, lost replies, a crash (exit 70), drawn from --seed\n"
 	        "  --strategy S        pipeline (default) or barrier: every workgroup finishes a step\n"
@@ -347,6 +349,7 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 		{"lock-dir", required_argument, NULL, 'L'},
 		{"scripts", required_argument, NULL, 'X'},
 		{"faults", required_argument, NULL, 'Q'},
+		{"no-discovery-check", no_argument, NULL, 'N'},
 		CLI_PLAN_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -399,6 +402,7 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 		case 'L': o->lock_dir = optarg; break;
 		case 'X': o->scripts = optarg; break;
 		case 'Q': o->faults = optarg; break;
+		case 'N': o->no_discovery_check = true; break;
 		case 'h': run_usage(stdout); return EXIT_OK;
 		default:
 			switch (cli_plan_option("run", opt, optarg, &o->report, &o->plan)) {
@@ -531,6 +535,14 @@ int cmd_run(int argc, char **argv)
 		status = EXIT_UNFINISHED;
 		goto out;
 	}
+	buf_printf(&adapter_log, "%s.adapters.log", journal_path.data);
+	/* Under the locks (a run in progress elsewhere is "locked", not "stale"), before the journal:
+	 * a stale plan leaves nothing behind. A resumed run has changed the world itself already. */
+	if (!o.resume && !o.simulate && !o.no_discovery_check) {
+		status = cli_discovery_check(&p, path, script_dir, adapter_log.data, &o.report);
+		if (status != EXIT_OK)
+			goto out;
+	}
 	uint32_t run_number = 1;
 	if (o.resume) {
 		resume = xcalloc((size_t)d->n_ops + 1, 1);
@@ -572,7 +584,6 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	buf_printf(&adapter_log, "%s.adapters.log", journal_path.data);
 	adapter = site_adapters(d, sim, script_dir, adapter_log.data, o.simulate, err, sizeof err);
 	if (!adapter) {
 		fprintf(stderr, "drplan run: %s\n", err);

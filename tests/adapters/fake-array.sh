@@ -4,7 +4,8 @@
 #
 # State, in $FAKE_ARRAY_DIR: dev.NAME and vm.NAME hold the last state of each device and VM;
 # effects.log gets one line per effect, "OP-ID OPERATION OBJECT SITE"; argv.log and env.log record
-# how each call was started (for the tests that check that secrets never reach argv).
+# how each call was started (for the tests that check that secrets never reach argv); inventory/
+# holds what `discover` reports (see below).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
 #   crash-after-effect, failed, transient, no-read.
@@ -24,14 +25,33 @@ fi
 
 request=$(cat)
 if [ "$operation" = discover ]; then
-	# The inventory of the fake array: what the tests' plans use.
+	# The inventory of the fake array, kept in $dir/inventory and seeded on first use with what the
+	# tests' plans use: hosts.SITE holds a site's hosts ("esx-east-01, esx-east-02"; default
+	# esx-SITE-01), dev.ID and vm.NAME one flow mapping each. Tests edit these files to move, add or
+	# remove things behind a compiled plan's back.
+	inv=$dir/inventory
+	if [ ! -d "$inv" ]; then
+		mkdir -p "$inv"
+		echo '{id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}' >"$inv/dev.lun-1"
+		echo '{name: db-01, host: esx-east-01, devices: [lun-1]}' >"$inv/vm.db-01"
+	fi
 	printf 'drplan-adapter-reply: 1\nop: discover\nstatus: done\ninventory:\n'
 	printf '  version: 1\n  sites:\n'
 	for s in $(printf '%s\n' "$request" | sed -n 's/^sites: \[\(.*\)\]$/\1/p' | tr ',' ' '); do
-		printf '    - {name: %s, hosts: [esx-%s-01]}\n' "$s" "$s"
+		hosts=esx-$s-01
+		if [ -f "$inv/hosts.$s" ]; then
+			hosts=$(cat "$inv/hosts.$s")
+		fi
+		printf '    - {name: %s, hosts: [%s]}\n' "$s" "$hosts"
 	done
-	printf '  devices:\n    - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}\n'
-	printf '  vms:\n    - {name: db-01, host: esx-east-01, devices: [lun-1]}\n'
+	for kind in dev vm; do
+		if [ $kind = dev ]; then echo '  devices:'; else echo '  vms:'; fi
+		for f in "$inv/$kind".*; do
+			if [ -f "$f" ]; then
+				printf '    - %s\n' "$(cat "$f")"
+			fi
+		done
+	done
 	exit 0
 fi
 field() {

@@ -24,5 +24,6 @@ Suite *sim_suite(void);       /* test_sim.c: the simulator adapter: physics, eff
 Suite *faults_suite(void);    /* test_faults.c: the fault-injection proxy and its rules files */
 Suite *router_suite(void);    /* test_router.c: per-site routing of adapter calls */
 Suite *exec_suite(void);      /* test_exec.c: the exec adapter against tests/adapters/fake-array.sh */
+Suite *stale_suite(void);     /* test_stale.c: a compiled plan's world against fresh discoveries */
 
 #endif
