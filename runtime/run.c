@@ -233,8 +233,8 @@ static void record(struct run *x, uint32_t op, uint32_t attempt, enum journal_st
 	journal_append(x->o->journal, &rec);
 }
 
-/* Journals the VMs of op that a query found done (vm-done, "db-01 migrated, at west (esx-w01)"),
- * and counts them in the result: from here on they are done for good. */
+/* Journals the VMs of op that a query found done (vm-done, "db-01 migrated; the adapter says: on at
+ * west (esx-w01)"), and counts them in the result: from here on they are done for good. */
 static void note_found(struct run *x, uint32_t op, uint32_t attempt)
 {
 	struct op_vms *v = x->vms[op];
@@ -249,7 +249,7 @@ static void note_found(struct run *x, uint32_t op, uint32_t attempt)
 		buf_clear(&x->scratch);
 		buf_printf(&x->scratch, "%s %s", x->d->vms[vm].name, vm_verb(kind));
 		if (v->where[k] && v->where[k][0])
-			buf_printf(&x->scratch, ", at %s", v->where[k]);
+			buf_printf(&x->scratch, "; the adapter says: %s", v->where[k]);
 		record(x, op, attempt, JOURNAL_VM_DONE, x->scratch.data);
 		v->mark[k] = VM_DONE;
 		free(v->where[k]);

@@ -778,7 +778,8 @@ START_TEST(test_partial_retry)
 	jlog_read(path, &jl);
 	char got[512];
 	vm_done_records(&jl, reg, got, sizeof got);
-	ck_assert_str_eq(got, "db-01 registered, at west (esx-w01)|db-02 registered, at west (esx-w01)");
+	ck_assert_str_eq(got, "db-01 registered; the adapter says: west (esx-w01)|"
+	                      "db-02 registered; the adapter says: west (esx-w01)");
 	/* They are journaled with the attempt that found them, before its outcome. */
 	uint32_t vm_done_at = 0, done_at = 0;
 	for (uint32_t i = 0; i < jl.n; i++) {
@@ -833,7 +834,7 @@ START_TEST(test_resume_partial)
 	resume[reg] = RUN_RUNNING;
 	/* The journal of run 1: db-01 found registered; then the run died. */
 	struct journal_record rec = {.run = 1, .op = reg, .attempt = 2, .state = JOURNAL_VM_DONE,
-	                             .message = "db-01 registered, at west (esx-w01)"};
+	                             .message = "db-01 registered; the adapter says: west (esx-w01)"};
 	run_resume_note_vm(resume_vms, d, &rec);
 	rec.message = "db-0 registered"; /* no such VM: ignored */
 	run_resume_note_vm(resume_vms, d, &rec);
@@ -867,7 +868,7 @@ START_TEST(test_resume_partial)
 	jlog_read(path, &jl);
 	char got[512];
 	vm_done_records(&jl, reg, got, sizeof got);
-	ck_assert_str_eq(got, "db-02 registered, at west (esx-w01)");
+	ck_assert_str_eq(got, "db-02 registered; the adapter says: west (esx-w01)");
 	bool said = false;
 	for (uint32_t i = 0; i < jl.n; i++)
 		if (jl.v[i].op == reg && jl.v[i].state == JOURNAL_RECONCILED_NOT_DONE)
