@@ -155,6 +155,8 @@ static int64_t scaled(const struct run *x, int64_t ms)
 	return (int64_t)((double)ms * x->o->time_scale);
 }
 
+_Static_assert(DAG_N_OP_KINDS <= 16, "run_result.vm_reconciled has one bit per operation kind");
+
 /* A workgroup operation's VMs after a fault: which are known to have taken effect. */
 enum vm_mark {
 	VM_TODO,                       /* not done, or not known: performed by the next attempt */

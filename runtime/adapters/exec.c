@@ -933,6 +933,8 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 			snprintf(why, sizeof why, "the reply has no op field");
 		else if (strcmp(f.op, id.data) != 0)
 			snprintf(why, sizeof why, "the reply is for another operation (\"%.60s\")", f.op);
+		else if (f.has_vms && !(query && ans->vms))
+			snprintf(why, sizeof why, "the reply has a vms field, which only a query of a workgroup operation has");
 		else if (query && ans->vms) {
 			if (vm_answers(x, req, &f, id.data, ans, why, sizeof why))
 				res = CALL_DONE;
