@@ -800,8 +800,17 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 	struct buf id = BUF_INIT, lines = BUF_INIT, id_enc = BUF_INIT;
 	dag_op_id(d, req->op, &id);
 
+	/* The objects acted on: a workgroup's VMs that the request names (all by default), the first
+	 * `acts` of them. A call for some of the VMs takes the model's time for those. */
+	uint32_t n = op_n_objects(d, op), named_vms = 0;
+	for (uint32_t k = 0; k < n; k++)
+		named_vms += !vm_effect(e) || adapter_names_vm(req, k);
+	uint32_t acts = named_vms;
+	int64_t nominal = dag_op_duration_ms(d, req->op);
+	if (vm_effect(e) && named_vms < n)
+		nominal = d->latency.base_ms[op->kind] + d->latency.per_vm_ms[op->kind] * (int64_t)named_vms;
 	/* A failover's two halves share one draw: together they last what the model says. */
-	int64_t total = llround((double)dag_op_duration_ms(d, req->op) * latency_factor(s->seed, id.data, req->attempt));
+	int64_t total = llround((double)nominal * latency_factor(s->seed, id.data, req->attempt));
 	bool timed_out = req->timeout_ms > 0 && total > req->timeout_ms;
 	int64_t whole = timed_out ? req->timeout_ms : total;
 	/* A timeout ends the attempt in its first half: a prepare ignored as best-effort leaves the
@@ -814,12 +823,6 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 	const char *named;
 	bool effects = false;
 	uint64_t last = 0;
-	/* The objects acted on: a workgroup's VMs that the request names (all by default), the first
-	 * `acts` of them. */
-	uint32_t n = op_n_objects(d, op), named_vms = 0;
-	for (uint32_t k = 0; k < n; k++)
-		named_vms += !vm_effect(e) || adapter_names_vm(req, k);
-	uint32_t acts = named_vms;
 	if ((named = match_call(s, &s->fail, op, id.data))) {
 		adapter_reply_set(r, ADAPTER_FAILED, "%s: injected failure (%s is in the simulator's fail list)", id.data, named);
 	} else if (req->attempt <= s->transient_failures && (named = match_call(s, &s->transient, op, id.data))) {

@@ -1,13 +1,14 @@
 #!/bin/sh
 # tests/e2e/recon.sh: reconciliation per VM after a fault (docs/runtime.md): a workgroup call that
 # times out halfway, on the simulator and through the exec adapter, is retried for the VMs that did
-# not complete only; a --resume after a partial failure does not redo the VMs found done; the
-# journal, the run's report and `drplan status` name the VMs reconciled; and a VM the adapter cannot
-# tell about fails its operation, naming the VM.
+# not complete only (power-ons, live migrations, registers); a --resume after a partial failure
+# does not redo the VMs found done; the journal, the run's report and `drplan status` name the VMs
+# reconciled; and a VM the adapter cannot tell about fails its operation, naming the VM.
 cd "$(dirname "$0")/../.." || exit 2
 set -- recon-e2e # dash ignores the arguments of `.`: they are passed as $1 this way
 . tests/e2e/lib/assert.sh
 cp tests/adapters/fake-array.sh "$scratch/fake-array.sh"
+plans=$PWD/plans
 cd "$scratch" || exit 2
 
 # effects FILE: the simulator's effects, one line per (operation, effect, object).
@@ -64,6 +65,22 @@ contains "$scratch/out" "VMs reconciled after a fault (found done, not redone): 
 contains "$scratch/out" "db-07 powered on; the adapter says: " "and names them"
 expect_status 0 "status as JSON" "$DRPLAN" status --json sim.journal
 contains "$scratch/out" '"reconciled_vms":[{"op":2,"class":"running","state":"vm-done"' "lists them in JSON"
+
+# The same with live migrations: plans/metro-live-migration.drp with a migrate timeout of 1m
+# (its VMs' migrations take 1m40s and more): several workgroups time out partway, and their
+# retries migrate the VMs left, each exactly once.
+mkdir metro && cp -r "$plans/inventory" metro/
+sed 's/step migrate live timeout 30m/step migrate live timeout 1m retry 6 backoff 5s/' \
+	"$plans/metro-live-migration.drp" >metro/m.drp
+check "the metro plan's migrate step was changed" grep -q 'migrate live timeout 1m retry 6' metro/m.drp
+expect_status 0 "live migrations that time out mid-workgroup are retried and complete" \
+	"$DRPLAN" run --root metro --simulate --yes --seed 1 --journal metro.journal metro/m.drp
+contains metro.journal "VMs done (the simulated call takes" "some migrations timed out"
+check "VMs found migrated are journaled" grep -q ' vm-done crm-[a-z]*-0[0-9] migrated; the adapter says: on at fra2' metro.journal
+contains "$scratch/out" "(reconciled after a fault: migrate)" "the report names them"
+effects metro.journal.sim/effects.log >metro.all
+check "migrate: no effect twice" test -z "$(uniq -d metro.all)"
+check "migrate: each of the 12 live VMs once" test "$(grep -c '^s3.migrate.w[0-9]* migrate vm:' metro.all)" -eq 12
 
 # 2. The fault proxy cuts register off after half of the VMs; the step has no retry, so the run
 # fails. --resume asks the simulator per VM, journals the 4 it finds done, and registers the 4
