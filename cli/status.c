@@ -31,7 +31,8 @@ static enum status_class status_class_of(enum journal_state s)
 	switch (s) {
 	case JOURNAL_DONE:
 	case JOURNAL_RECONCILED_DONE:
-	case JOURNAL_PROMPT_CONFIRMED: return STATUS_DONE;
+	case JOURNAL_PROMPT_CONFIRMED:
+	case JOURNAL_VM_DONE: return STATUS_DONE; /* of one VM: never an operation's class */
 	case JOURNAL_FAILED:
 	case JOURNAL_TIMEOUT: return STATUS_FAILED;
 	case JOURNAL_IGNORED: return STATUS_IGNORED;
@@ -41,7 +42,6 @@ static enum status_class status_class_of(enum journal_state s)
 	case JOURNAL_RECONCILED_NOT_DONE:
 	case JOURNAL_RUN_START:
 	case JOURNAL_RUN_END:
-	case JOURNAL_VM_DONE:
 	case JOURNAL_N_STATES: break;
 	}
 	return STATUS_RUNNING;

@@ -64,7 +64,7 @@ expect_status 0 "status of the run" "$DRPLAN" status sim.journal
 contains "$scratch/out" "VMs reconciled after a fault (found done, not redone): 7" "status counts the VMs reconciled"
 contains "$scratch/out" "db-07 powered on; the adapter says: " "and names them"
 expect_status 0 "status as JSON" "$DRPLAN" status --json sim.journal
-contains "$scratch/out" '"reconciled_vms":[{"op":2,"class":"running","state":"vm-done"' "lists them in JSON"
+contains "$scratch/out" '"reconciled_vms":[{"op":2,"class":"done","state":"vm-done"' "lists them in JSON"
 
 # The same with live migrations: plans/metro-live-migration.drp with a migrate timeout of 1m
 # (its VMs' migrations take 1m40s and more): several workgroups time out partway, and their
