@@ -19,9 +19,11 @@ struct adapter_request {
 	uint32_t run;                  /* which run of the plan (1, then 2 after a --resume, ...) */
 	bool best_effort;              /* a failure will be logged and ignored (disaster mode) */
 	int64_t timeout_ms;            /* the step's timeout (0: none). Adapters enforce it: an attempt
-	                                  that would take longer fails with ADAPTER_FAILED "timed out
-	                                  after ..." and has no effect (exec kills the process group;
-	                                  the simulator checks its drawn latency) */
+	                                  that would take longer fails with ADAPTER_TRANSIENT "timed out
+	                                  after ..." (exec kills the process group; the simulator checks
+	                                  its drawn latency). A device operation then has no effect; a
+	                                  workgroup call may have acted on some of its VMs, which query
+	                                  tells */
 	const uint8_t *vms;            /* workgroup operations: NULL for every VM of the workgroup, else
 	                                  one byte per VM of the workgroup, in its order: nonzero = act on
 	                                  (query: answer for) that VM. A retry after a fault names only
