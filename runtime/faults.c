@@ -20,7 +20,8 @@
 #include "../lib/utf8.h"
 #include "../compiler/yamlpos.h"
 
-const char *const fault_action_names[] = {"error", "timeout", "delay", "lost-reply", "crash-after", "partial-timeout", NULL};
+const char *const fault_action_names[] = {"error",       "timeout",         "delay", "lost-reply",
+                                          "crash-after", "partial-timeout", NULL};
 
 /* How much of a wrong value a message quotes; the longest pattern kept. */
 #define QUOTE_MAX 40
@@ -344,7 +345,8 @@ static void read_rule(struct reader *p)
 		case F_ACTION: {
 			int a = is_scalar(p) ? lookup(p, fault_action_names) : -1;
 			if (a < 0) {
-				expected(p, "an action (error, timeout, partial-timeout, delay, lost-reply or crash-after)", "action", NULL);
+				expected(p, "an action (error, timeout, partial-timeout, delay, lost-reply or crash-after)", "action",
+				         NULL);
 				given[F_ACTION] = false;
 				action_reported = true; /* no "has no action" on top */
 			} else {

@@ -633,7 +633,9 @@ static bool parse_vms(struct reply_fields *f, struct vms_state *st, const yaml_e
 	case VMS_FIELD: {
 		if (!v)
 			break;
-		char **slot = strcmp(st->field, "outcome") == 0 ? &vm->outcome : strcmp(st->field, "where") == 0 ? &vm->where : NULL;
+		char **slot = strcmp(st->field, "outcome") == 0 ? &vm->outcome
+		              : strcmp(st->field, "where") == 0 ? &vm->where
+		                                                : NULL;
 		if (!slot)
 			snprintf(why, whylen, "line %lu: unknown field \"%.40s\" for VM %.60s", line, st->field, vm->name);
 		else if (*slot)
@@ -695,7 +697,8 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 			}
 			continue;
 		}
-		if (vms.level != VMS_OFF || (depth == 1 && key && strcmp(key, "vms") == 0 && ev.type == YAML_MAPPING_START_EVENT)) {
+		bool vms_start = depth == 1 && key && strcmp(key, "vms") == 0 && ev.type == YAML_MAPPING_START_EVENT;
+		if (vms.level != VMS_OFF || vms_start) {
 			if (vms.level == VMS_OFF) {
 				if (f->has_vms) {
 					snprintf(why, whylen, "line %lu: field vms given twice", line);
@@ -1018,7 +1021,8 @@ static void exec_query(struct adapter *a, const struct adapter_request *req, str
 	const struct dag_op *op = &req->dag->ops[req->op];
 	if (ans->vms && (op->target_kind != DAG_TARGET_WORKGROUP || op->target >= req->dag->n_workgroups ||
 	                 req->dag->workgroups[op->target].n_vms != ans->n_vms)) {
-		snprintf(ans->message, sizeof ans->message, "%s query: operation %u is not on this workgroup", x->name, req->op);
+		snprintf(ans->message, sizeof ans->message, "%s query: operation %u is not on this workgroup", x->name,
+		         req->op);
 		return;
 	}
 	char msg[ADAPTER_MESSAGE_MAX];

@@ -837,8 +837,9 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 		format_ms(would, sizeof would, total);
 		if (vm_effect(e)) {
 			acts = (uint32_t)((int64_t)named_vms * req->timeout_ms / (total > 0 ? total : 1));
-			adapter_reply_set(r, ADAPTER_TRANSIENT, "%s: timed out after %s with %u of %u VMs done (the simulated call takes %s)",
-			                  id.data, limit, acts, named_vms, would);
+			adapter_reply_set(r, ADAPTER_TRANSIENT,
+			                  "%s: timed out after %s with %u of %u VMs done (the simulated call takes %s)", id.data,
+			                  limit, acts, named_vms, would);
 			effects = acts > 0;
 		} else {
 			adapter_reply_set(r, ADAPTER_TRANSIENT, "%s: timed out after %s (the simulated call takes %s)", id.data,

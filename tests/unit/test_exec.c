@@ -271,7 +271,8 @@ START_TEST(test_query_vms)
 		a->vt->close(a);
 		a = open_fake(&fx, 0, NULL);
 		const char *msg = query_vms(a, &req, vms);
-		ck_assert_msg(strncmp(msg, hostile[i].message, strlen(hostile[i].message)) == 0, "%s: %s", hostile[i].mode, msg);
+		ck_assert_msg(strncmp(msg, hostile[i].message, strlen(hostile[i].message)) == 0, "%s: %s", hostile[i].mode,
+		              msg);
 		ck_assert_int_eq(vms[0].outcome, hostile[i].first);
 		ck_assert_int_eq(vms[1].outcome, ADAPTER_UNKNOWN);
 	}

@@ -761,7 +761,9 @@ START_TEST(test_partial_retry)
 	fake_rule(&f, "s2.register.w1", ADAPTER_DONE, 0, -1);
 	f.rules[0].half = 1;
 	char path[128];
-	struct run_options o = {.adapter = &f.base, .journal = journal_temp(path, sizeof path), .run = 1, .virtual_time = true};
+	struct run_options o = {
+		.adapter = &f.base, .journal = journal_temp(path, sizeof path), .run = 1, .virtual_time = true,
+	};
 	struct run_result r;
 	int rc = run_execute(d, &o, &r);
 	journal_close(o.journal);

@@ -859,8 +859,8 @@ START_TEST(test_partial_timeout)
 	req.timeout_ms = total * 3 / 4;
 	adapter_perform(a, &req, &r);
 	ck_assert_int_eq(r.status, ADAPTER_TRANSIENT);
-	ck_assert_msg(strstr(r.message, "s2.shutdown.w1: timed out after ") && strstr(r.message, "with 1 of 2 VMs done"), "%s",
-	              r.message);
+	ck_assert_msg(strstr(r.message, "s2.shutdown.w1: timed out after ") && strstr(r.message, "with 1 of 2 VMs done"),
+	              "%s", r.message);
 	ck_assert_int_eq(r.duration_ms, req.timeout_ms);
 	ck_describes(a, "db-01", "off at east (esx-e01)");
 	ck_describes(a, "db-02", "on at east (esx-e02)");
