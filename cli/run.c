@@ -186,6 +186,19 @@ static uint32_t workgroup_trouble(const struct run_result *r, const uint32_t *fi
 	return DAG_NONE;
 }
 
+/* Which of a VM's operations a query after a fault found done (so they were not redone). */
+static void put_reconciled(struct buf *b, uint16_t kinds)
+{
+	const char *sep = " (reconciled after a fault: ";
+	for (int k = 0; k < DAG_N_OP_KINDS; k++)
+		if (kinds & (1u << k)) {
+			buf_printf(b, "%s%s", sep, dag_op_kind_names[k]);
+			sep = ", ";
+		}
+	if (kinds)
+		buf_putc(b, ')');
+}
+
 static void report(const struct dag *d, const struct run_result *r, const struct run_cli *o, struct adapter *sim)
 {
 	/* Each workgroup's operations, chained in index order. */
@@ -227,6 +240,7 @@ static void report(const struct dag *d, const struct run_result *r, const struct
 				if (r->why && r->why[bad])
 					buf_printf(&line, ": %s", r->why[bad]);
 			}
+			put_reconciled(&line, r->vm_reconciled[wg->first_vm + k]);
 			if (sim) {
 				buf_puts(&line, "  [");
 				sim_describe_vm(sim, vm->name, &line);
@@ -244,6 +258,9 @@ static void report(const struct dag *d, const struct run_result *r, const struct
 	buf_clear(&line);
 	put_clock(&line, (double)r->makespan_ms / 1000.0);
 	fprintf(out, "%s%s\n", line.data, o->simulate ? " (simulated)" : "");
+	if (r->vms_reconciled)
+		fprintf(out, "%u VM operation%s found done after a fault, not redone\n", r->vms_reconciled,
+		        r->vms_reconciled == 1 ? "" : "s");
 	buf_free(&line);
 	buf_free(&id);
 	free(first_op);
@@ -263,6 +280,8 @@ static void on_interrupt(int sig)
 struct resume_state {
 	uint8_t *resume;
 	uint32_t n_ops, last_run;
+	uint8_t **vms;                 /* per op: its VMs recorded done (vm-done) */
+	const struct dag *d;
 };
 
 static void resume_each(void *ctx, const struct journal_record *rec)
@@ -271,6 +290,7 @@ static void resume_each(void *ctx, const struct journal_record *rec)
 	if (rec->run > s->last_run)
 		s->last_run = rec->run;
 	run_resume_note(s->resume, s->n_ops, rec);
+	run_resume_note_vm(s->vms, s->d, rec);
 }
 
 static void resume_warn(void *ctx, const char *message)
@@ -521,7 +541,7 @@ int cmd_run(int argc, char **argv)
 	struct run_lock *lock = NULL;
 	struct adapter *sim = NULL, *faulty = NULL, *adapter = NULL;
 	struct buf adapter_log = BUF_INIT;
-	uint8_t *resume = NULL;
+	uint8_t *resume = NULL, **resume_vms = NULL;
 	char *script_dir = o.scripts ? xstrdup(o.scripts) : cli_dir_of(path);
 	char err[512];
 	char digest[65];
@@ -546,7 +566,8 @@ int cmd_run(int argc, char **argv)
 	uint32_t run_number = 1;
 	if (o.resume) {
 		resume = xcalloc((size_t)d->n_ops + 1, 1);
-		struct resume_state rs = {resume, d->n_ops, 0};
+		resume_vms = xcalloc((size_t)d->n_ops + 1, sizeof *resume_vms);
+		struct resume_state rs = {resume, d->n_ops, 0, resume_vms, d};
 		journal = journal_open(journal_path.data, digest, resume_each, resume_warn, &rs, err, sizeof err);
 		if (!journal) {
 			fprintf(stderr, "drplan run: cannot resume: %s\n", err);
@@ -608,7 +629,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options ro = {
 		.adapter = faulty ? faulty : adapter, .journal = journal, .run = run_number, .virtual_time = o.simulate, .barrier = o.barrier,
 		.workers = o.workers, .confirm_prompts = o.yes, .script_dir = script_dir, .simulate_scripts = o.simulate,
-		.time_scale = o.time_scale, .resume = resume, .script_log = o.simulate ? NULL : script_log.data, .on_event = on_event, .ctx = &pr, .interrupt = &interrupted,
+		.time_scale = o.time_scale, .resume = resume, .resume_vms = resume_vms, .script_log = o.simulate ? NULL : script_log.data, .on_event = on_event, .ctx = &pr, .interrupt = &interrupted,
 	};
 	struct run_result r;
 	if (run_execute(d, &ro, &r) != 0) {
@@ -653,6 +674,7 @@ out:
 		journal_close(journal);
 	lock_release(lock);
 	free(resume);
+	run_resume_vms_free(resume_vms, d->n_ops);
 	free(script_dir);
 	buf_free(&journal_path);
 	buf_free(&sim_state);

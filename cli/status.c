@@ -31,7 +31,8 @@ static enum status_class status_class_of(enum journal_state s)
 	switch (s) {
 	case JOURNAL_DONE:
 	case JOURNAL_RECONCILED_DONE:
-	case JOURNAL_PROMPT_CONFIRMED: return STATUS_DONE;
+	case JOURNAL_PROMPT_CONFIRMED:
+	case JOURNAL_VM_DONE: return STATUS_DONE; /* of one VM: never an operation's class */
 	case JOURNAL_FAILED:
 	case JOURNAL_TIMEOUT: return STATUS_FAILED;
 	case JOURNAL_IGNORED: return STATUS_IGNORED;
@@ -75,6 +76,8 @@ struct status {
 	uint64_t by_state[JOURNAL_N_STATES];
 	bool open_run;                 /* the last run-start has no run-end yet */
 	uint32_t bad_ops;              /* records naming an op the compiled plan does not have */
+	struct status_event *vm_done;  /* vm-done records: VMs found done after a fault, not redone */
+	uint32_t n_vm_done, cap_vm_done;
 	/* After status_settle: */
 	uint32_t *last;                /* with --compiled: per op, the index in events of its last one, or
 	                                  DAG_NONE */
@@ -128,6 +131,18 @@ static void status_each(void *ctx, const struct journal_record *r)
 		return;
 	if (s->d && r->op >= s->d->n_ops) {
 		s->bad_ops++;
+		return;
+	}
+	if (r->state == JOURNAL_VM_DONE) {
+		/* Not a state of the operation: one VM of it, listed apart. */
+		if (s->n_vm_done == s->cap_vm_done) {
+			s->cap_vm_done = s->cap_vm_done ? 2 * s->cap_vm_done : 16;
+			s->vm_done = xrealloc(s->vm_done, (size_t)s->cap_vm_done * sizeof *s->vm_done);
+		}
+		s->vm_done[s->n_vm_done++] = (struct status_event){
+			.op = r->op, .order = s->n_vm_done, .run = r->run, .attempt = r->attempt, .time_ms = r->time_ms,
+			.message = status_keep_message(s, r->message), .state = (uint8_t)r->state,
+		};
 		return;
 	}
 	if (s->n_events == s->cap_events) {
@@ -436,6 +451,12 @@ static void status_text(const struct status *s, const struct status_groups *g, c
 	static const enum status_class lists[] = {STATUS_FAILED, STATUS_IGNORED, STATUS_RUNNING, STATUS_SKIPPED};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		status_text_ops(s, out, lists[i]);
+	if (s->n_vm_done) {
+		buf_printf(out, "VMs reconciled after a fault (found done, not redone): %" PRIu32 "\n", s->n_vm_done);
+		for (uint32_t i = 0; i < s->n_vm_done && (s->all || i < STATUS_LIST_MAX); i++)
+			status_put_event(s, out, &s->vm_done[i]);
+		status_put_more(out, s->all || s->n_vm_done < STATUS_LIST_MAX ? s->n_vm_done : STATUS_LIST_MAX, s->n_vm_done);
+	}
 	if (s->d) {
 		status_text_steps(s, out);
 		status_text_groups(s, g, out);
@@ -532,6 +553,12 @@ static void status_json(const struct status *s, const struct status_groups *g, c
 			first = false;
 			status_json_event(s, out, &s->events[i]);
 		}
+	buf_puts(out, "],\"reconciled_vms\":[");
+	for (uint32_t i = 0; i < s->n_vm_done; i++) {
+		if (i)
+			buf_putc(out, ',');
+		status_json_event(s, out, &s->vm_done[i]);
+	}
 	/* Every operation with a record, by index (the others are pending). */
 	buf_puts(out, "],\"ops\":[");
 	for (uint32_t i = 0; i < s->n_events; i++) {
@@ -585,6 +612,7 @@ static void status_json(const struct status *s, const struct status_groups *g, c
 static void status_free(struct status *s)
 {
 	free(s->events);
+	free(s->vm_done);
 	free(s->runs);
 	free(s->last);
 	buf_free(&s->messages);

@@ -4,9 +4,53 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../lib/alloc.h"
 #include "../lib/buf.h"
+
+const char *const adapter_outcome_names[] = {"happened", "not-happened", "unknown", NULL};
+
+void adapter_query(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans)
+{
+	ans->outcome = ADAPTER_UNKNOWN;
+	ans->message[0] = '\0';
+	for (uint32_t k = 0; ans->vms && k < ans->n_vms; k++) {
+		ans->vms[k].outcome = ADAPTER_UNKNOWN;
+		ans->vms[k].where[0] = '\0';
+	}
+	if (!a->vt->query)
+		return;
+	a->vt->query(a, req, ans);
+	if (!ans->vms)
+		return;
+	uint32_t happened = 0, not = 0, asked = 0;
+	for (uint32_t k = 0; k < ans->n_vms; k++) {
+		if (!adapter_names_vm(req, k))
+			continue;
+		asked++;
+		happened += ans->vms[k].outcome == ADAPTER_HAPPENED;
+		not += ans->vms[k].outcome == ADAPTER_NOT_HAPPENED;
+	}
+	ans->outcome = asked && happened == asked ? ADAPTER_HAPPENED
+	               : not == asked             ? ADAPTER_NOT_HAPPENED
+	                                          : ADAPTER_UNKNOWN;
+}
+
+enum adapter_outcome adapter_query_op(struct adapter *a, const struct adapter_request *req)
+{
+	struct adapter_answer ans = {0};
+	const struct dag *d = req->dag;
+	if (d && req->op < d->n_ops && d->ops[req->op].target_kind == DAG_TARGET_WORKGROUP &&
+	    d->ops[req->op].target < d->n_workgroups) {
+		ans.n_vms = d->workgroups[d->ops[req->op].target].n_vms;
+		ans.vms = xcalloc((size_t)ans.n_vms + 1, sizeof *ans.vms);
+	}
+	adapter_query(a, req, &ans);
+	free(ans.vms);
+	return ans.outcome;
+}
 
 void adapter_reply_set(struct adapter_reply *reply, enum adapter_status status, const char *fmt, ...)
 {

@@ -19,10 +19,22 @@ struct adapter_request {
 	uint32_t run;                  /* which run of the plan (1, then 2 after a --resume, ...) */
 	bool best_effort;              /* a failure will be logged and ignored (disaster mode) */
 	int64_t timeout_ms;            /* the step's timeout (0: none). Adapters enforce it: an attempt
-	                                  that would take longer fails with ADAPTER_FAILED "timed out
-	                                  after ..." and has no effect (exec kills the process group;
-	                                  the simulator checks its drawn latency) */
+	                                  that would take longer fails with ADAPTER_TRANSIENT "timed out
+	                                  after ..." (exec kills the process group; the simulator checks
+	                                  its drawn latency). A device operation then has no effect; a
+	                                  workgroup call may have acted on some of its VMs, which query
+	                                  tells */
+	const uint8_t *vms;            /* workgroup operations: NULL for every VM of the workgroup, else
+	                                  one byte per VM of the workgroup, in its order: nonzero = act on
+	                                  (query: answer for) that VM. A retry after a fault names only
+	                                  the VMs that did not complete (docs/runtime.md) */
 };
+
+/* Whether a request names VM k of its workgroup (its k-th VM). */
+static inline bool adapter_names_vm(const struct adapter_request *req, uint32_t k)
+{
+	return !req->vms || req->vms[k];
+}
 
 enum adapter_status {
 	ADAPTER_DONE,                  /* the operation took effect */
@@ -39,11 +51,33 @@ struct adapter_reply {
 	                                  0 for adapters that take real time */
 };
 
-/* After a crash, what became of an operation that was in flight. */
+/* After a fault, what became of an operation (or of one VM of it) that was in flight. */
 enum adapter_outcome {
 	ADAPTER_HAPPENED,              /* it took effect: do not perform it again */
 	ADAPTER_NOT_HAPPENED,          /* it did not: it may be performed */
 	ADAPTER_UNKNOWN,               /* the adapter cannot tell: an operator must decide */
+};
+extern const char *const adapter_outcome_names[]; /* "happened", "not-happened", "unknown" */
+
+#define ADAPTER_WHERE_MAX 64
+
+/* One VM's answer to a query. */
+struct adapter_vm_answer {
+	enum adapter_outcome outcome;
+	char where[ADAPTER_WHERE_MAX]; /* where the VM is ("west (esx-w01)"), or "" if the adapter does
+	                                  not say */
+};
+
+/* The answer to a query. The caller owns it and the vms array; adapter_query initialises both. */
+struct adapter_answer {
+	enum adapter_outcome outcome;  /* device operations: the answer. Workgroup operations:
+	                                  adapter_query sums the VMs asked about up (all happened:
+	                                  HAPPENED; none: NOT_HAPPENED; else UNKNOWN) */
+	struct adapter_vm_answer *vms; /* workgroup operations: one per VM of the workgroup, in its
+	                                  order; only those the request names are answered (the others
+	                                  stay UNKNOWN); NULL for device operations */
+	uint32_t n_vms;
+	char message[ADAPTER_MESSAGE_MAX]; /* why something is unknown, naming the adapter; may be "" */
 };
 
 struct adapter;
@@ -64,8 +98,11 @@ struct adapter_vtable {
 	adapter_fn migrate;
 	adapter_fn register_vms;
 	adapter_fn power_on;
-	/* Reconciliation after a crash: did this operation (any attempt of it) take effect? */
-	enum adapter_outcome (*query)(struct adapter *a, const struct adapter_request *req);
+	/* Reconciliation after a fault: did this operation (any attempt of it) take effect? For a
+	 * workgroup operation, per VM the request names (ans->vms); for a device operation, in
+	 * ans->outcome. Called through adapter_query, which sets ans up: anything left unanswered is
+	 * UNKNOWN. May be NULL (every answer is UNKNOWN). */
+	void (*query)(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans);
 	/* Makes every effect acknowledged so far durable; the scheduler calls it before each journal
 	 * commit, so an adapter may batch its own writes (the simulator's effects.log) until then.
 	 * May be NULL (nothing to do). False with err set if the disk refused. */
@@ -80,6 +117,15 @@ struct adapter {
 /* Performs one operation: failover is prepare_failover (best-effort in disaster mode) then
  * failover; plan operations (run, prompt, wait, gate) are not the adapter's and are refused. */
 void adapter_perform(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply);
+
+/* Asks a's query about req's operation (and the VMs req names). ans->vms must hold the workgroup's
+ * n_vms entries for a workgroup operation (NULL otherwise): they are set to UNKNOWN first, and
+ * ans->outcome is summed up from the VMs asked about afterwards. */
+void adapter_query(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans);
+
+/* The whole operation's outcome: adapter_query with an answer array of its own for a workgroup
+ * operation (the VMs req names, summed up). For callers that need no per-VM detail. */
+enum adapter_outcome adapter_query_op(struct adapter *a, const struct adapter_request *req);
 
 /* Fills reply with a status and a printf-style message. */
 void adapter_reply_set(struct adapter_reply *reply, enum adapter_status status, const char *fmt, ...)

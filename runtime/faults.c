@@ -18,7 +18,8 @@
 #include "../lib/glob.h"
 #include "../compiler/yamlread.h"
 
-const char *const fault_action_names[] = {"error", "timeout", "delay", "lost-reply", "crash-after", NULL};
+const char *const fault_action_names[] = {"error",       "timeout",         "delay", "lost-reply",
+                                          "crash-after", "partial-timeout", NULL};
 
 /* The longest pattern kept. */
 #define PATTERN_MAX 256
@@ -186,7 +187,8 @@ static void read_rule(struct reader *p)
 		case F_ACTION: {
 			int a = yaml_reader_scalar(&p->r) ? lookup(p, fault_action_names) : -1;
 			if (a < 0) {
-				yaml_reader_expected(&p->r, "an action (error, timeout, delay, lost-reply or crash-after)", "action", NULL);
+				yaml_reader_expected(&p->r, "an action (error, timeout, partial-timeout, delay, lost-reply or crash-after)",
+				                     "action", NULL);
 				given[F_ACTION] = false;
 				action_reported = true; /* no "has no action" on top */
 			} else {
@@ -278,7 +280,7 @@ static void read_rule(struct reader *p)
 		if (!action_reported) {
 			struct diag *d = yaml_reader_error(&p->r, rule_at, "this rule has no 'action'");
 			if (d)
-				diag_hint(d, "add 'action: error' (or timeout, delay, lost-reply, crash-after)");
+				diag_hint(d, "add 'action: error' (or timeout, partial-timeout, delay, lost-reply, crash-after)");
 		}
 	} else if (r.action == FAULT_DELAY && !given[F_DELAY]) {
 		struct diag *d = yaml_reader_error(&p->r, seen[F_ACTION], "a 'delay' rule needs a 'delay' duration");
@@ -489,6 +491,40 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+/* A partial timeout of a workgroup call: forwards it for the first *half of the *named VMs the
+ * request names (none when it names one), as if the call had been cut off midway; reply is the
+ * inner adapter's (DONE if nothing was forwarded). False for a call that is not on VMs (a plain
+ * timeout then). */
+static bool partial_call(struct proxy *px, const struct adapter_request *req, struct adapter_reply *reply,
+                         adapter_fn entry, uint32_t *half_out, uint32_t *named_out)
+{
+	const struct dag *d = px->d;
+	const struct dag_op *op = &d->ops[req->op];
+	bool vms = op->kind == DAG_SHUTDOWN || op->kind == DAG_MIGRATE || op->kind == DAG_REGISTER ||
+	           op->kind == DAG_POWER_ON;
+	if (!vms || op->target_kind != DAG_TARGET_WORKGROUP || op->target >= d->n_workgroups)
+		return false;
+	uint32_t n = d->workgroups[op->target].n_vms, named = 0;
+	for (uint32_t k = 0; k < n; k++)
+		named += adapter_names_vm(req, k);
+	uint32_t half = named / 2;
+	reply->status = ADAPTER_DONE;
+	reply->message[0] = '\0';
+	if (half > 0) {
+		uint8_t *sub = xcalloc((size_t)n + 1, 1);
+		for (uint32_t k = 0, taken = 0; k < n && taken < half; k++)
+			if (adapter_names_vm(req, k))
+				sub[k] = 1, taken++;
+		struct adapter_request q = *req;
+		q.vms = sub;
+		entry(px->inner, &q, reply);
+		free(sub);
+	}
+	*half_out = half;
+	*named_out = named;
+	return true;
+}
+
 /* The fault (if any) for one call, then the call. `entry` is the inner adapter's entry to call. */
 static void proxy_call(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply,
                        adapter_fn entry)
@@ -496,6 +532,7 @@ static void proxy_call(struct adapter *a, const struct adapter_request *req, str
 	struct proxy *px = (struct proxy *)a;
 	int64_t delay = 0;
 	int fault = -1; /* the rule whose error, timeout or lost-reply applies */
+	uint32_t half = 0, named = 0;
 	if (req->dag == px->d && req->op < px->d->n_ops) {
 		for (uint32_t i = 0; i < px->rules.n; i++) {
 			const struct fault_rule *r = &px->rules.rules[i];
@@ -523,8 +560,12 @@ static void proxy_call(struct adapter *a, const struct adapter_request *req, str
 	if (r && r->action == FAULT_ERROR) {
 		adapter_reply_set(reply, r->transient ? ADAPTER_TRANSIENT : ADAPTER_FAILED,
 		                  "injected fault: rule %d (line %u)%s", fault + 1, r->line, r->transient ? ", transient" : "");
-	} else if (r && r->action == FAULT_TIMEOUT) {
-		adapter_reply_set(reply, ADAPTER_FAILED, "injected timeout: rule %d (line %u)", fault + 1, r->line);
+	} else if (r && r->action == FAULT_PARTIAL_TIMEOUT && partial_call(px, req, reply, entry, &half, &named)) {
+		if (reply->status == ADAPTER_DONE)
+			adapter_reply_set(reply, ADAPTER_TRANSIENT, "injected timeout after %u of %u VMs: rule %d (line %u)", half,
+			                  named, fault + 1, r->line);
+	} else if (r && (r->action == FAULT_TIMEOUT || r->action == FAULT_PARTIAL_TIMEOUT)) {
+		adapter_reply_set(reply, ADAPTER_TRANSIENT, "injected timeout: rule %d (line %u)", fault + 1, r->line);
 	} else {
 		entry(px->inner, req, reply);
 		if (r && r->action == FAULT_LOST_REPLY && reply->status == ADAPTER_DONE)
@@ -558,10 +599,11 @@ static void proxy_prepare_failover(struct adapter *a, const struct adapter_reque
 	px->inner->vt->prepare_failover(px->inner, req, reply);
 }
 
-static enum adapter_outcome proxy_query(struct adapter *a, const struct adapter_request *req)
+static void proxy_query(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans)
 {
 	struct proxy *px = (struct proxy *)a;
-	return px->inner->vt->query ? px->inner->vt->query(px->inner, req) : ADAPTER_UNKNOWN;
+	if (px->inner->vt->query)
+		px->inner->vt->query(px->inner, req, ans);
 }
 
 static bool proxy_flush(struct adapter *a, char *err, size_t errlen)

@@ -18,13 +18,16 @@
 
 enum fault_action {
 	FAULT_ERROR,                   /* the call fails (ADAPTER_FAILED, or TRANSIENT) without effect */
-	FAULT_TIMEOUT,                 /* the call fails "injected timeout" without effect */
+	FAULT_TIMEOUT,                 /* the call fails "injected timeout" (TRANSIENT) without effect */
 	FAULT_DELAY,                   /* the call takes delay_ms longer, then goes through */
 	FAULT_LOST_REPLY,              /* the call goes through but its reply says TRANSIENT */
 	FAULT_CRASH_AFTER,             /* after `count` matching calls, the process _exits 70 */
+	FAULT_PARTIAL_TIMEOUT,         /* a workgroup call goes through for the first half of the VMs it
+	                                  names, then times out (TRANSIENT); other calls: as timeout */
 	FAULT_N_ACTIONS
 };
-extern const char *const fault_action_names[]; /* "error", "timeout", "delay", "lost-reply", "crash-after" */
+extern const char *const fault_action_names[]; /* "error", "timeout", "delay", "lost-reply", "crash-after",
+                                                  "partial-timeout" */
 
 /* The exit status of an injected crash. */
 #define FAULTS_CRASH_STATUS 70

@@ -23,7 +23,7 @@
 
 const char *const journal_state_names[] = {
 	"run-start", "start", "done", "failed", "retry", "timeout", "ignored", "skipped", "reconciled-done",
-	"reconciled-not-done", "prompt-confirmed", "run-end",
+	"reconciled-not-done", "prompt-confirmed", "run-end", "vm-done",
 };
 _Static_assert(sizeof journal_state_names / sizeof journal_state_names[0] == JOURNAL_N_STATES,
                "one name per journal state");
@@ -585,9 +585,10 @@ static void journal_parse_header(struct journal_parse *p, const char *s, size_t 
 		journal_fail(p, "%s:1: the header's format version is not a number", p->name);
 		return;
 	}
-	if (version != JOURNAL_FORMAT_VERSION) {
-		journal_fail(p, "%s: journal format version %" PRIu64 ", but this drplan reads version %d only: use "
-		                "the drplan that wrote it", p->name, version, JOURNAL_FORMAT_VERSION);
+	if (version < JOURNAL_OLDEST_VERSION || version > JOURNAL_FORMAT_VERSION) {
+		journal_fail(p, "%s: journal format version %" PRIu64 ", but this drplan reads versions %d to %d only: "
+		                "use the drplan that wrote it", p->name, version, JOURNAL_OLDEST_VERSION,
+		             JOURNAL_FORMAT_VERSION);
 		return;
 	}
 	/* "<digest> <name> <crc>", the crc over everything before its space. */

@@ -12,7 +12,9 @@
 #include "../compiler/dag.h"
 #include "../lib/buf.h"
 
-#define JOURNAL_FORMAT_VERSION 1
+/* Version 2 added the vm-done record; version 1 journals are still read (they cannot hold one). */
+#define JOURNAL_FORMAT_VERSION 2
+#define JOURNAL_OLDEST_VERSION 1
 #define JOURNAL_MAGIC "drplan-journal"
 /* A message longer than this is cut when appended (adapter messages are at most 240 bytes). */
 #define JOURNAL_MAX_MESSAGE 65536
@@ -34,6 +36,8 @@ enum journal_state {
 	JOURNAL_RECONCILED_NOT_DONE, /* ... or that it did not */
 	JOURNAL_PROMPT_CONFIRMED,
 	JOURNAL_RUN_END,             /* op DAG_NONE; message: the summary */
+	JOURNAL_VM_DONE,             /* after a fault, the adapter says one VM of a workgroup op took
+	                                effect; message: the VM's name, a space, what was found */
 	JOURNAL_N_STATES
 };
 extern const char *const journal_state_names[]; /* "run-start", "start", "done", ... */

@@ -53,10 +53,11 @@ FORWARD(register_vms, false)
 FORWARD(power_on, false)
 #undef FORWARD
 
-static enum adapter_outcome r_query(struct adapter *a, const struct adapter_request *q)
+static void r_query(struct adapter *a, const struct adapter_request *q, struct adapter_answer *ans)
 {
 	struct adapter *t = route(a, q, false);
-	return t->vt->query ? t->vt->query(t, q) : ADAPTER_UNKNOWN;
+	if (t->vt->query)
+		t->vt->query(t, q, ans);
 }
 
 static bool r_flush(struct adapter *a, char *err, size_t errlen)

@@ -91,6 +91,10 @@ struct run {
 	 * when it failed. */
 	uint8_t *vstatus;
 	char **vmsg;
+	/* Per workgroup operation that a fault made us ask about (a retry, or --resume): its VMs'
+	 * marks, NULL until then. Set by the scheduler before the attempt is handed over; the worker
+	 * of the attempt alone then writes it, and the scheduler reads it again in finish. */
+	struct op_vms **vms;
 	/* The barrier strategy: ready operations of later steps wait in per-step lists. */
 	uint32_t *steps_left;          /* per step: operations not in a final state */
 	uint32_t *held_head, *held_next;
@@ -151,6 +155,72 @@ static int64_t scaled(const struct run *x, int64_t ms)
 	return (int64_t)((double)ms * x->o->time_scale);
 }
 
+_Static_assert(DAG_N_OP_KINDS <= 16, "run_result.vm_reconciled has one bit per operation kind");
+
+/* A workgroup operation's VMs after a fault: which are known to have taken effect. */
+enum vm_mark {
+	VM_TODO,                       /* not done, or not known: performed by the next attempt */
+	VM_DONE,                       /* done, and journaled (vm-done): never acted on again */
+	VM_FOUND,                      /* found done by a query in a worker: to journal in finish */
+};
+struct op_vms {
+	uint32_t n;
+	uint8_t *mark;                 /* per VM of the workgroup: enum vm_mark */
+	char **where;                  /* VM_FOUND: where the adapter says the VM is, or NULL */
+};
+
+/* The workgroup of an adapter operation on VMs, or NULL (devices, plan operations, scripts). */
+static const struct dag_workgroup *vm_op_workgroup(const struct dag *d, uint32_t op)
+{
+	const struct dag_op *o = &d->ops[op];
+	bool vm_kind = o->kind == DAG_SHUTDOWN || o->kind == DAG_MIGRATE || o->kind == DAG_REGISTER ||
+	               o->kind == DAG_POWER_ON;
+	if (!vm_kind || o->target_kind != DAG_TARGET_WORKGROUP || o->target >= d->n_workgroups)
+		return NULL;
+	const struct dag_workgroup *wg = &d->workgroups[o->target];
+	return wg->first_vm <= d->n_vms && wg->n_vms <= d->n_vms - wg->first_vm ? wg : NULL;
+}
+
+/* What a VM operation does to a VM, as a past participle for messages. */
+static const char *vm_verb(uint8_t kind)
+{
+	switch (kind) {
+	case DAG_SHUTDOWN: return "shut down";
+	case DAG_MIGRATE: return "migrated";
+	case DAG_REGISTER: return "registered";
+	case DAG_POWER_ON: return "powered on";
+	default: return "took effect";
+	}
+}
+
+static struct op_vms *op_vms_get(struct run *x, uint32_t op)
+{
+	if (!x->vms[op]) {
+		const struct dag_workgroup *wg = vm_op_workgroup(x->d, op);
+		struct op_vms *v = xcalloc(1, sizeof *v);
+		v->n = wg->n_vms;
+		v->mark = xcalloc((size_t)v->n + 1, 1);
+		v->where = xcalloc((size_t)v->n + 1, sizeof *v->where);
+		const uint8_t *journaled = x->o->resume_vms ? x->o->resume_vms[op] : NULL;
+		for (uint32_t k = 0; journaled && k < v->n; k++)
+			if (journaled[k])
+				v->mark[k] = VM_DONE;
+		x->vms[op] = v;
+	}
+	return x->vms[op];
+}
+
+static void op_vms_free(struct op_vms *v)
+{
+	if (!v)
+		return;
+	for (uint32_t k = 0; k < v->n; k++)
+		free(v->where[k]);
+	free(v->where);
+	free(v->mark);
+	free(v);
+}
+
 /* ---- Journal and events */
 
 static void record(struct run *x, uint32_t op, uint32_t attempt, enum journal_state st, const char *msg)
@@ -163,6 +233,32 @@ static void record(struct run *x, uint32_t op, uint32_t attempt, enum journal_st
 		.message = msg ? msg : "",
 	};
 	journal_append(x->o->journal, &rec);
+}
+
+/* Journals the VMs of op that a query found done (vm-done, "db-01 migrated; the adapter says: on at
+ * west (esx-w01)"), and counts them in the result: from here on they are done for good. */
+static void note_found(struct run *x, uint32_t op, uint32_t attempt)
+{
+	struct op_vms *v = x->vms[op];
+	if (!v)
+		return;
+	const struct dag_workgroup *wg = vm_op_workgroup(x->d, op);
+	uint8_t kind = x->d->ops[op].kind;
+	for (uint32_t k = 0; k < v->n; k++) {
+		if (v->mark[k] != VM_FOUND)
+			continue;
+		uint32_t vm = wg->first_vm + k;
+		buf_clear(&x->scratch);
+		buf_printf(&x->scratch, "%s %s", x->d->vms[vm].name, vm_verb(kind));
+		if (v->where[k] && v->where[k][0])
+			buf_printf(&x->scratch, "; the adapter says: %s", v->where[k]);
+		record(x, op, attempt, JOURNAL_VM_DONE, x->scratch.data);
+		v->mark[k] = VM_DONE;
+		free(v->where[k]);
+		v->where[k] = NULL;
+		x->r->vm_reconciled[vm] |= (uint16_t)(1u << kind);
+		x->r->vms_reconciled++;
+	}
 }
 
 static void emit(struct run *x, uint32_t op, enum run_op_state st, uint32_t attempt, const char *msg)
@@ -324,6 +420,8 @@ static void finish(struct run *x, uint32_t op, enum adapter_status status, const
 	if (!message || !*message)
 		message = status == ADAPTER_DONE ? NULL : "failed (no reason given)";
 	dispatch_release(&x->disp, op);
+	/* What a query after a fault found done is journaled before anything acts on the attempt. */
+	note_found(x, op, attempt);
 	if (status == ADAPTER_DONE) {
 		set_state(x, op, RUN_DONE);
 		record(x, op, attempt, JOURNAL_DONE, NULL);
@@ -389,6 +487,47 @@ static void run_script(const struct run *x, uint32_t op, uint32_t attempt, struc
 		buf_free(&env[i]);
 }
 
+/* Asks the adapter about every VM of a workgroup operation that is not known done; marks VM_FOUND
+ * those that took effect. False, with a FAILED reply naming it, if the adapter cannot tell about
+ * one: an operator must look. Without a query entry nothing is asked (and true). Runs in a worker
+ * (real time) or the scheduler (virtual time, --resume). */
+static bool ask_vms(const struct run *x, struct adapter *a, const struct adapter_request *req, struct op_vms *v,
+                    struct adapter_reply *reply)
+{
+	if (!a->vt->query)
+		return true;
+	uint8_t *ask = xcalloc((size_t)v->n + 1, 1);
+	uint32_t asked = 0;
+	for (uint32_t k = 0; k < v->n; k++)
+		asked += ask[k] = v->mark[k] == VM_TODO;
+	bool ok = true;
+	if (asked > 0) {
+		struct adapter_vm_answer *vms = xcalloc((size_t)v->n + 1, sizeof *vms);
+		struct adapter_request q = *req;
+		q.vms = ask;
+		struct adapter_answer ans = {.vms = vms, .n_vms = v->n};
+		adapter_query(a, &q, &ans);
+		const struct dag_workgroup *wg = vm_op_workgroup(x->d, req->op);
+		for (uint32_t k = 0; k < v->n; k++) {
+			if (!ask[k])
+				continue;
+			if (vms[k].outcome == ADAPTER_HAPPENED) {
+				v->mark[k] = VM_FOUND;
+				free(v->where[k]);
+				v->where[k] = vms[k].where[0] ? xstrdup(vms[k].where) : NULL;
+			} else if (vms[k].outcome != ADAPTER_NOT_HAPPENED && ok) {
+				ok = false;
+				adapter_reply_set(reply, ADAPTER_FAILED, "cannot tell whether %s %s: check by hand%s%s%s",
+				                  x->d->vms[wg->first_vm + k].name, vm_verb(x->d->ops[req->op].kind),
+				                  ans.message[0] ? " (" : "", ans.message, ans.message[0] ? ")" : "");
+			}
+		}
+		free(vms);
+	}
+	free(ask);
+	return ok;
+}
+
 static void perform(const struct run *x, uint32_t op, uint32_t attempt, struct adapter_reply *reply)
 {
 	const struct dag_op *o = &x->d->ops[op];
@@ -397,10 +536,27 @@ static void perform(const struct run *x, uint32_t op, uint32_t attempt, struct a
 		.best_effort = (o->flags & DAG_BEST_EFFORT) != 0, .timeout_ms = x->d->steps[o->step].timeout_ms,
 	};
 	memset(reply, 0, sizeof *reply);
+	struct adapter *a = x->o->adapter;
+	struct op_vms *v = x->vms[op];
+	if (v) {
+		/* A workgroup operation after a fault: only the VMs not known done are asked about (on a
+		 * retry) and then acted on. */
+		if (attempt > 1 && !ask_vms(x, a, &req, v, reply))
+			return;
+		uint8_t *todo = xcalloc((size_t)v->n + 1, 1);
+		uint32_t n_todo = 0;
+		for (uint32_t k = 0; k < v->n; k++)
+			n_todo += todo[k] = v->mark[k] == VM_TODO;
+		if (n_todo > 0) {
+			req.vms = n_todo < v->n ? todo : NULL;
+			adapter_perform(a, &req, reply);
+		}
+		free(todo);
+		return;
+	}
 	/* A retry after a transient failure: the failed attempt may have taken effect after all (its
 	 * reply lost, a timeout after the deed). Ask before doing it again. */
-	struct adapter *a = x->o->adapter;
-	if (attempt > 1 && a->vt->query && a->vt->query(a, &req) == ADAPTER_HAPPENED) {
+	if (attempt > 1 && a->vt->query && adapter_query_op(a, &req) == ADAPTER_HAPPENED) {
 		reply->status = ADAPTER_DONE;
 		return;
 	}
@@ -646,6 +802,8 @@ static void start(struct run *x, uint32_t op)
 		return;
 	}
 	uint32_t attempt = ++x->attempt[op];
+	if (attempt > 1 && vm_op_workgroup(x->d, op))
+		op_vms_get(x, op); /* a retry asks per VM: the worker fills the marks */
 	set_state(x, op, RUN_RUNNING);
 	record(x, op, attempt, JOURNAL_START, NULL);
 	emit(x, op, RUN_RUNNING, attempt, NULL);
@@ -818,13 +976,39 @@ static void reconcile(struct run *x)
 				.timeout_ms = d->steps[d->ops[i].step].timeout_ms,
 			};
 			enum adapter_outcome out;
-			if (a->vt->query)
-				out = a->vt->query(a, &req);
-			else
+			const char *why = NULL, *unknown = "cannot tell whether it happened: check by hand";
+			struct adapter_reply vm_reply = {ADAPTER_DONE, "", 0};
+			if (vm_op_workgroup(d, i)) {
+				/* Per VM: those the journal records done stay done, the adapter answers for the
+				 * others, and what it found done is journaled (vm-done) before anything else.
+				 * Only the VMs left are performed when the operation starts. */
+				struct op_vms *v = op_vms_get(x, i);
+				bool ok = ask_vms(x, a, &req, v, &vm_reply);
+				note_found(x, i, 0);
+				uint32_t done = 0;
+				for (uint32_t k = 0; k < v->n; k++)
+					done += v->mark[k] == VM_DONE;
+				if (!ok)
+					out = ADAPTER_UNKNOWN, unknown = vm_reply.message;
+				else if (done == v->n)
+					out = ADAPTER_HAPPENED;
+				else if (a->vt->query || done > 0)
+					out = ADAPTER_NOT_HAPPENED;
+				else
+					out = resume[i] == RUN_RUNNING ? ADAPTER_UNKNOWN : ADAPTER_NOT_HAPPENED;
+				if (out == ADAPTER_NOT_HAPPENED && done > 0) {
+					buf_clear(&x->scratch);
+					buf_printf(&x->scratch, "%u of %u VMs done: the others are to do", done, v->n);
+					why = arena_strndup(&x->r->arena, x->scratch.data, x->scratch.len);
+				}
+			} else if (a->vt->query) {
+				out = adapter_query_op(a, &req);
+			} else {
 				out = resume[i] == RUN_RUNNING ? ADAPTER_UNKNOWN : ADAPTER_NOT_HAPPENED;
+			}
 			x->r->reconciled++;
 			if (out == ADAPTER_NOT_HAPPENED) {
-				record(x, i, 0, JOURNAL_RECONCILED_NOT_DONE, NULL);
+				record(x, i, 0, JOURNAL_RECONCILED_NOT_DONE, why);
 				if (!(d->ops[i].flags & DAG_BEST_EFFORT))
 					continue;
 				/* A best-effort operation may have failed and been ignored, and what follows it
@@ -832,7 +1016,7 @@ static void reconcile(struct run *x)
 				tentative[i] = 2;
 			}
 			if (out != ADAPTER_HAPPENED && out != ADAPTER_NOT_HAPPENED) {
-				fail_op(x, i, "cannot tell whether it happened: check by hand");
+				fail_op(x, i, unknown);
 				continue;
 			}
 		}
@@ -1002,6 +1186,7 @@ int run_execute(const struct dag *d, const struct run_options *o, struct run_res
 	r->state = xcalloc(sz, sizeof *r->state);
 	r->why = xcalloc(sz, sizeof *r->why);
 	r->attempts = xcalloc(sz, sizeof *r->attempts);
+	r->vm_reconciled = xcalloc((size_t)d->n_vms + 1, sizeof *r->vm_reconciled);
 	if (!o->adapter || !o->adapter->vt) {
 		snprintf(r->message, sizeof r->message, "no adapter to perform the plan's operations");
 		return -1;
@@ -1039,6 +1224,7 @@ int run_execute(const struct dag *d, const struct run_options *o, struct run_res
 	x.timer = xcalloc(sz, 1);
 	x.vstatus = xcalloc(sz, 1);
 	x.vmsg = xcalloc(sz, sizeof *x.vmsg);
+	x.vms = xcalloc(sz, sizeof *x.vms);
 	x.steps_left = xcalloc((size_t)d->n_steps + 1, sizeof *x.steps_left);
 	x.held_head = xmalloc(((size_t)d->n_steps + 1) * sizeof *x.held_head);
 	memset(x.held_head, 0xff, ((size_t)d->n_steps + 1) * sizeof *x.held_head);
@@ -1090,8 +1276,12 @@ out:
 	for (uint32_t i = 0; i < x.n_chunks; i++)
 		free(x.chunks[i]);
 	free(x.chunks);
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		free(x.vmsg[i]);
+		if (x.vms)
+			op_vms_free(x.vms[i]);
+	}
+	free(x.vms);
 	if (x.log_fd >= 0)
 		close(x.log_fd);
 	dispatch_free(&x.disp);
@@ -1119,6 +1309,7 @@ void run_result_free(struct run_result *r)
 	free(r->state);
 	free(r->why);
 	free(r->attempts);
+	free(r->vm_reconciled);
 	arena_free(&r->arena);
 	memset(r, 0, sizeof *r);
 }
@@ -1141,4 +1332,38 @@ void run_resume_note(uint8_t *resume, uint32_t n_ops, const struct journal_recor
 	case JOURNAL_RECONCILED_NOT_DONE: *s = RUN_PENDING; break;
 	default: break;
 	}
+}
+
+void run_resume_note_vm(uint8_t **vms, const struct dag *d, const struct journal_record *rec)
+{
+	if (rec->state != JOURNAL_VM_DONE || rec->op >= d->n_ops)
+		return;
+	const struct dag_workgroup *wg = vm_op_workgroup(d, rec->op);
+	if (!wg)
+		return;
+	/* The message starts with the VM's name and a space: the longest name of the workgroup that
+	 * fits, so that "db-1" never claims "db-1 0"'s record. */
+	const char *m = rec->message ? rec->message : "";
+	uint32_t best = DAG_NONE;
+	size_t best_len = 0;
+	for (uint32_t k = 0; k < wg->n_vms; k++) {
+		const char *name = d->vms[wg->first_vm + k].name;
+		size_t len = strlen(name);
+		if (len > best_len && strncmp(m, name, len) == 0 && (m[len] == ' ' || m[len] == '\0'))
+			best = k, best_len = len;
+	}
+	if (best == DAG_NONE)
+		return;
+	if (!vms[rec->op])
+		vms[rec->op] = xcalloc((size_t)wg->n_vms + 1, 1);
+	vms[rec->op][best] = 1;
+}
+
+void run_resume_vms_free(uint8_t **vms, uint32_t n_ops)
+{
+	if (!vms)
+		return;
+	for (uint32_t i = 0; i < n_ops; i++)
+		free(vms[i]);
+	free(vms);
 }

@@ -55,6 +55,9 @@ struct run_options {
 	                                  run_op_state: RUN_DONE/RUN_IGNORED = never again; RUN_RUNNING =
 	                                  was in flight; others = to do), for --resume: see
 	                                  run_resume_note */
+	uint8_t *const *resume_vms;    /* NULL, or per op NULL or one byte per VM of its workgroup: 1 =
+	                                  the journal records it done (vm-done), never acted on again:
+	                                  see run_resume_note_vm */
 	void (*on_event)(void *ctx, const struct run_event *e);
 	void *ctx;
 	volatile int *interrupt;       /* set to 1 by a SIGINT handler: stop starting, finish, exit 3 */
@@ -70,6 +73,10 @@ struct run_result {
 	                                  terminal, an interrupt, or a journal write error: exit 3 */
 	char message[256];             /* why unfinished, or the setup error */
 	uint32_t reconciled;           /* operations the adapter was asked about before the run */
+	uint16_t *vm_reconciled;       /* per VM of the DAG: one bit (1 << enum dag_op_kind) per
+	                                  workgroup operation that a query after a fault found done for
+	                                  it (and that was therefore not performed again for it) */
+	uint32_t vms_reconciled;       /* how many (operation, VM) pairs that makes */
 	struct arena arena;            /* owns the why strings */
 };
 
@@ -85,5 +92,12 @@ void run_result_free(struct run_result *r);
  * in flight; done, reconciled-done, prompt-confirmed -> done; ignored -> ignored; failed, skipped
  * -> to do again; retry, reconciled-not-done -> to do. Records for ops out of range are ignored. */
 void run_resume_note(uint8_t *resume, uint32_t n_ops, const struct journal_record *rec);
+
+/* For --resume: notes a vm-done record (others are ignored) in vms, an array of d->n_ops pointers
+ * zeroed: vms[op] becomes one byte per VM of the op's workgroup (allocated on first use), 1 for
+ * the VM the record names. A VM recorded done stays done, whatever comes after. */
+void run_resume_note_vm(uint8_t **vms, const struct dag *d, const struct journal_record *rec);
+/* Frees what run_resume_note_vm allocated, and the array itself. NULL is fine. */
+void run_resume_vms_free(uint8_t **vms, uint32_t n_ops);
 
 #endif

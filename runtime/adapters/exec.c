@@ -309,8 +309,12 @@ static void build_request(struct buf *b, const struct adapter_request *req, cons
 		buf_puts(b, "vms: []\n");
 		return;
 	}
+	/* Only the VMs the request names: a retry after a fault acts on (and a query asks about) those
+	 * not known done. */
 	buf_puts(b, "vms:\n");
 	for (uint32_t i = wg->first_vm; i < wg->first_vm + wg->n_vms && i < d->n_vms; i++) {
+		if (!adapter_names_vm(req, i - wg->first_vm))
+			continue;
 		buf_puts(b, "  - {name: ");
 		put_scalar(b, d->vms[i].name);
 		buf_puts(b, ", host: ");
@@ -543,15 +547,110 @@ static void run_call(struct call *c, const struct buf *request)
 
 /* ---- The reply */
 
+/* One VM of a query reply's `vms` mapping. */
+struct reply_vm {
+	char *name, *outcome, *where;
+	unsigned long line;
+};
+
+/* The most VMs a query reply may list (a workgroup has far fewer). */
+#define EXEC_REPLY_VMS_MAX 4096
+
 struct reply_fields {
 	char *version, *op, *status, *message, *outcome;
 	yaml_emitter_t *inventory;  /* discover: where the inventory field's mapping is copied; or NULL */
 	bool has_inventory;
+	struct reply_vm *vms;       /* query: the `vms` mapping, in order */
+	uint32_t n_vms, cap_vms;
+	bool has_vms;
 };
 
 static void fields_free(struct reply_fields *f)
 {
 	free(f->version), free(f->op), free(f->status), free(f->message), free(f->outcome);
+	for (uint32_t i = 0; i < f->n_vms; i++)
+		free(f->vms[i].name), free(f->vms[i].outcome), free(f->vms[i].where);
+	free(f->vms);
+}
+
+/* Where parse_vms is in a `vms` mapping: VM name -> outcome word, or -> {outcome: W, where: S}. */
+enum vms_level { VMS_OFF, VMS_NAME, VMS_VALUE, VMS_KEY, VMS_FIELD };
+struct vms_state {
+	enum vms_level level;
+	char *field;                /* VMS_FIELD: the key of the VM's mapping being read */
+};
+
+/* One event inside the `vms` mapping of a query reply. False with why set. */
+static bool parse_vms(struct reply_fields *f, struct vms_state *st, const yaml_event_t *ev, unsigned long line,
+                      char *why, size_t whylen)
+{
+	const char *v = ev->type == YAML_SCALAR_EVENT ? (const char *)ev->data.scalar.value : NULL;
+	size_t vlen = v ? ev->data.scalar.length : 0;
+	if (v && memchr(v, '\0', vlen)) {
+		snprintf(why, whylen, "line %lu: vms holds a NUL byte", line);
+		return false;
+	}
+	struct reply_vm *vm = f->n_vms ? &f->vms[f->n_vms - 1] : NULL;
+	switch (st->level) {
+	case VMS_NAME:
+		if (ev->type == YAML_MAPPING_END_EVENT) {
+			st->level = VMS_OFF;
+			return true;
+		}
+		if (!v)
+			break;
+		if (f->n_vms == EXEC_REPLY_VMS_MAX) {
+			snprintf(why, whylen, "line %lu: vms lists more than %d VMs", line, EXEC_REPLY_VMS_MAX);
+			return false;
+		}
+		if (f->n_vms == f->cap_vms) {
+			f->cap_vms = f->cap_vms ? 2 * f->cap_vms : 16;
+			f->vms = xrealloc(f->vms, f->cap_vms * sizeof *f->vms);
+		}
+		f->vms[f->n_vms++] = (struct reply_vm){.name = xstrndup(v, vlen), .line = line};
+		st->level = VMS_VALUE;
+		return true;
+	case VMS_VALUE:
+		if (v) {
+			vm->outcome = xstrndup(v, vlen);
+			st->level = VMS_NAME;
+			return true;
+		}
+		if (ev->type != YAML_MAPPING_START_EVENT)
+			break;
+		st->level = VMS_KEY;
+		return true;
+	case VMS_KEY:
+		if (ev->type == YAML_MAPPING_END_EVENT) {
+			st->level = VMS_NAME;
+			return true;
+		}
+		if (!v)
+			break;
+		st->field = xstrndup(v, vlen);
+		st->level = VMS_FIELD;
+		return true;
+	case VMS_FIELD: {
+		if (!v)
+			break;
+		char **slot = strcmp(st->field, "outcome") == 0 ? &vm->outcome
+		              : strcmp(st->field, "where") == 0 ? &vm->where
+		                                                : NULL;
+		if (!slot)
+			snprintf(why, whylen, "line %lu: unknown field \"%.40s\" for VM %.60s", line, st->field, vm->name);
+		else if (*slot)
+			snprintf(why, whylen, "line %lu: field %s given twice for VM %.60s", line, st->field, vm->name);
+		else
+			*slot = xstrndup(v, vlen);
+		free(st->field);
+		st->field = NULL;
+		st->level = VMS_KEY;
+		return slot && *slot && !why[0];
+	}
+	case VMS_OFF: break;
+	}
+	snprintf(why, whylen, "line %lu: vms must map each VM's name to its outcome", line);
+	return false;
 }
 
 /* Parses the reply: one mapping of scalars (and, for discover, the inventory mapping, copied event by
@@ -569,6 +668,8 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 	char *key = NULL;
 	bool done = false, seen_map = false;
 	int copy = 0;      /* nesting inside the inventory being copied */
+	struct vms_state vms = {VMS_OFF, NULL};
+	why[0] = '\0';
 	while (ok && !done) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&p, &ev)) {
@@ -594,6 +695,25 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 				free(key);
 				key = NULL;
 			}
+			continue;
+		}
+		bool vms_start = depth == 1 && key && strcmp(key, "vms") == 0 && ev.type == YAML_MAPPING_START_EVENT;
+		if (vms.level != VMS_OFF || vms_start) {
+			if (vms.level == VMS_OFF) {
+				if (f->has_vms) {
+					snprintf(why, whylen, "line %lu: field vms given twice", line);
+					ok = false;
+				}
+				f->has_vms = true;
+				vms.level = VMS_NAME;
+			} else {
+				ok = parse_vms(f, &vms, &ev, line, why, whylen);
+			}
+			if (vms.level == VMS_OFF) {
+				free(key);
+				key = NULL;
+			}
+			yaml_event_delete(&ev);
 			continue;
 		}
 		switch (ev.type) {
@@ -670,6 +790,7 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 		yaml_event_delete(&ev);
 	}
 	free(key);
+	free(vms.field);
 	yaml_parser_delete(&p);
 	if (ok && !seen_map) {
 		snprintf(why, whylen, "the reply is empty");
@@ -715,9 +836,79 @@ static bool process_fault(const struct call *c, char *why, size_t whylen, enum c
 	return true;
 }
 
-/* Performs one call of the protocol. For a query, *outcome is set when the reply is good. */
+/* A query reply's answer for the VMs the request asked about (its `vms` mapping, or one `outcome`
+ * for them all, as an adapter that answers per operation gives). False with why set if the reply
+ * cannot be trusted: a VM not asked about, one given twice, an outcome that is not a word of the
+ * protocol. A VM asked about but not in the reply stays UNKNOWN, and ans->message says so. */
+static bool vm_answers(const struct exec_adapter *x, const struct adapter_request *req, const struct reply_fields *f,
+                       const char *op_id, struct adapter_answer *ans, char *why, size_t whylen)
+{
+	const struct dag *d = req->dag;
+	const struct dag_workgroup *wg = &d->workgroups[d->ops[req->op].target];
+	if (!f->has_vms) {
+		if (!f->outcome) {
+			snprintf(why, whylen, "the reply has no vms field");
+			return false;
+		}
+		int o = -1;
+		for (int k = 0; adapter_outcome_names[k]; k++)
+			if (strcmp(f->outcome, adapter_outcome_names[k]) == 0)
+				o = k;
+		if (o < 0) {
+			snprintf(why, whylen, "unknown outcome \"%.20s\"", f->outcome);
+			return false;
+		}
+		for (uint32_t k = 0; k < ans->n_vms; k++)
+			if (adapter_names_vm(req, k))
+				ans->vms[k].outcome = (enum adapter_outcome)o;
+		return true;
+	}
+	uint8_t *seen = xcalloc((size_t)ans->n_vms + 1, 1);
+	bool ok = true;
+	for (uint32_t i = 0; i < f->n_vms && ok; i++) {
+		const struct reply_vm *rv = &f->vms[i];
+		uint32_t k = 0;
+		while (k < ans->n_vms && strcmp(d->vms[wg->first_vm + k].name, rv->name) != 0)
+			k++;
+		int o = -1;
+		for (int w = 0; rv->outcome && adapter_outcome_names[w]; w++)
+			if (strcmp(rv->outcome, adapter_outcome_names[w]) == 0)
+				o = w;
+		if (k == ans->n_vms || !adapter_names_vm(req, k))
+			snprintf(why, whylen, "line %lu: the reply answers for VM \"%.60s\", which was not asked about", rv->line,
+			         rv->name);
+		else if (seen[k])
+			snprintf(why, whylen, "line %lu: the reply answers twice for VM %.60s", rv->line, rv->name);
+		else if (!rv->outcome)
+			snprintf(why, whylen, "line %lu: the reply gives VM %.60s no outcome", rv->line, rv->name);
+		else if (o < 0)
+			snprintf(why, whylen, "line %lu: unknown outcome \"%.20s\" for VM %.60s", rv->line, rv->outcome, rv->name);
+		ok = !why[0];
+		if (!ok)
+			break;
+		seen[k] = 1;
+		ans->vms[k].outcome = (enum adapter_outcome)o;
+		snprintf(ans->vms[k].where, sizeof ans->vms[k].where, "%s", rv->where ? rv->where : "");
+		clean(ans->vms[k].where);
+	}
+	for (uint32_t k = 0; ok && k < ans->n_vms; k++) {
+		if (!adapter_names_vm(req, k) || seen[k])
+			continue;
+		ans->vms[k].outcome = ADAPTER_UNKNOWN;
+		if (!ans->message[0])
+			snprintf(ans->message, sizeof ans->message, "%s query %s: the reply says nothing of %s", x->name, op_id,
+			         d->vms[wg->first_vm + k].name);
+	}
+	if (!ok)
+		for (uint32_t k = 0; k < ans->n_vms; k++)
+			ans->vms[k].outcome = ADAPTER_UNKNOWN;
+	free(seen);
+	return ok;
+}
+
+/* Performs one call of the protocol. For a query, ans is filled when the reply is good. */
 static enum call_result call(struct exec_adapter *x, const struct adapter_request *req, const char *operation,
-                             const char *query, enum adapter_outcome *outcome, char *msg, size_t msglen)
+                             const char *query, struct adapter_answer *ans, char *msg, size_t msglen)
 {
 	struct buf id = BUF_INIT, request = BUF_INIT;
 	dag_op_id(req->dag, req->op, &id);
@@ -745,15 +936,20 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 			snprintf(why, sizeof why, "the reply has no op field");
 		else if (strcmp(f.op, id.data) != 0)
 			snprintf(why, sizeof why, "the reply is for another operation (\"%.60s\")", f.op);
-		else if (query) {
+		else if (f.has_vms && !(query && ans->vms))
+			snprintf(why, sizeof why, "the reply has a vms field, which only a query of a workgroup operation has");
+		else if (query && ans->vms) {
+			if (vm_answers(x, req, &f, id.data, ans, why, sizeof why))
+				res = CALL_DONE;
+		} else if (query) {
 			if (!f.outcome)
 				snprintf(why, sizeof why, "the reply has no outcome field");
 			else if (strcmp(f.outcome, "happened") == 0)
-				*outcome = ADAPTER_HAPPENED, res = CALL_DONE;
+				ans->outcome = ADAPTER_HAPPENED, res = CALL_DONE;
 			else if (strcmp(f.outcome, "not-happened") == 0)
-				*outcome = ADAPTER_NOT_HAPPENED, res = CALL_DONE;
+				ans->outcome = ADAPTER_NOT_HAPPENED, res = CALL_DONE;
 			else if (strcmp(f.outcome, "unknown") == 0)
-				*outcome = ADAPTER_UNKNOWN, res = CALL_DONE;
+				ans->outcome = ADAPTER_UNKNOWN, res = CALL_DONE;
 			else
 				snprintf(why, sizeof why, "unknown outcome \"%.20s\"", f.outcome);
 		} else if (!f.status) {
@@ -813,23 +1009,32 @@ ENTRY(exec_register, "register")
 ENTRY(exec_power_on, "power-on")
 #undef ENTRY
 
-/* A query that goes wrong answers "unknown" (an operator decides) and says why in the log. */
-static enum adapter_outcome exec_query(struct adapter *a, const struct adapter_request *req)
+/* A query that goes wrong answers "unknown" (an operator decides) and says why in the log and in
+ * ans->message. A workgroup operation's query is answered per VM (docs/adapters.md). */
+static void exec_query(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans)
 {
 	struct exec_adapter *x = (struct exec_adapter *)a;
-	if (!req->dag || req->op >= req->dag->n_ops)
-		return ADAPTER_UNKNOWN;
-	enum adapter_outcome outcome = ADAPTER_UNKNOWN;
+	if (!req->dag || req->op >= req->dag->n_ops) {
+		snprintf(ans->message, sizeof ans->message, "%s query: no operation %u in the plan", x->name, req->op);
+		return;
+	}
+	const struct dag_op *op = &req->dag->ops[req->op];
+	if (ans->vms && (op->target_kind != DAG_TARGET_WORKGROUP || op->target >= req->dag->n_workgroups ||
+	                 req->dag->workgroups[op->target].n_vms != ans->n_vms)) {
+		snprintf(ans->message, sizeof ans->message, "%s query: operation %u is not on this workgroup", x->name,
+		         req->op);
+		return;
+	}
 	char msg[ADAPTER_MESSAGE_MAX];
-	const char *asked = op_word((enum dag_op_kind)req->dag->ops[req->op].kind);
-	if (call(x, req, "query", asked, &outcome, msg, sizeof msg) != CALL_DONE) {
+	const char *asked = op_word((enum dag_op_kind)op->kind);
+	if (call(x, req, "query", asked, ans, msg, sizeof msg) != CALL_DONE) {
 		struct buf line = BUF_INIT;
 		buf_printf(&line, "%s (answering unknown)\n", msg);
 		log_write(x, &line);
 		buf_free(&line);
-		return ADAPTER_UNKNOWN;
+		ans->outcome = ADAPTER_UNKNOWN;
+		snprintf(ans->message, sizeof ans->message, "%s", msg);
 	}
-	return outcome;
 }
 
 static const struct adapter_vtable exec_vtable = {

@@ -800,8 +800,17 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 	struct buf id = BUF_INIT, lines = BUF_INIT, id_enc = BUF_INIT;
 	dag_op_id(d, req->op, &id);
 
+	/* The objects acted on: a workgroup's VMs that the request names (all by default), the first
+	 * `acts` of them. A call for some of the VMs takes the model's time for those. */
+	uint32_t n = op_n_objects(d, op), named_vms = 0;
+	for (uint32_t k = 0; k < n; k++)
+		named_vms += !vm_effect(e) || adapter_names_vm(req, k);
+	uint32_t acts = named_vms;
+	int64_t nominal = dag_op_duration_ms(d, req->op);
+	if (vm_effect(e) && named_vms < n)
+		nominal = d->latency.base_ms[op->kind] + d->latency.per_vm_ms[op->kind] * (int64_t)named_vms;
 	/* A failover's two halves share one draw: together they last what the model says. */
-	int64_t total = llround((double)dag_op_duration_ms(d, req->op) * latency_factor(s->seed, id.data, req->attempt));
+	int64_t total = llround((double)nominal * latency_factor(s->seed, id.data, req->attempt));
 	bool timed_out = req->timeout_ms > 0 && total > req->timeout_ms;
 	int64_t whole = timed_out ? req->timeout_ms : total;
 	/* A timeout ends the attempt in its first half: a prepare ignored as best-effort leaves the
@@ -820,10 +829,22 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 		adapter_reply_set(r, ADAPTER_TRANSIENT, "%s: injected transient failure %u of %u (%s)", id.data, req->attempt,
 		                  s->transient_failures, named);
 	} else if (timed_out) {
+		/* A workgroup's VMs are acted on one after the other, each taking its share of the drawn
+		 * latency: the timeout leaves the first `acts` done and the others not. Transient: a retry
+		 * asks which VMs are done (sim_query) and acts on the others. */
 		char limit[32], would[32];
 		format_ms(limit, sizeof limit, req->timeout_ms);
 		format_ms(would, sizeof would, total);
-		adapter_reply_set(r, ADAPTER_FAILED, "%s: timed out after %s (the simulated call takes %s)", id.data, limit, would);
+		if (vm_effect(e)) {
+			acts = (uint32_t)((int64_t)named_vms * req->timeout_ms / (total > 0 ? total : 1));
+			adapter_reply_set(r, ADAPTER_TRANSIENT,
+			                  "%s: timed out after %s with %u of %u VMs done (the simulated call takes %s)", id.data,
+			                  limit, acts, named_vms, would);
+			effects = acts > 0;
+		} else {
+			adapter_reply_set(r, ADAPTER_TRANSIENT, "%s: timed out after %s (the simulated call takes %s)", id.data,
+			                  limit, would);
+		}
 	} else {
 		effects = true;
 	}
@@ -832,7 +853,6 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 	if (!effects)
 		goto out;
 
-	uint32_t n = op_n_objects(d, op);
 	if (s->log.fd >= 0)
 		put_encoded(&id_enc, id.data);
 	pthread_mutex_lock(&s->mu);
@@ -846,15 +866,21 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 		adapter_reply_set(r, ADAPTER_FAILED, "the simulator cannot record effects any more: %s", broken);
 		goto out;
 	}
-	for (uint32_t k = 0; k < n; k++) {
+	for (uint32_t k = 0, i = 0; k < n && i < acts; k++) {
+		if (vm_effect(e) && !adapter_names_vm(req, k))
+			continue;
+		i++;
 		if (!check(s, op, e, op_object(d, op, k), r)) {
 			pthread_mutex_unlock(&s->mu);
 			goto out;
 		}
 	}
-	/* Every line of the operation goes into one append: an operation is in the log whole or (torn
-	 * by a crash mid-write) recognisably partial. */
-	for (uint32_t k = 0; k < n; k++) {
+	/* Every line of the call goes into one append, one line per object as it is acted on: a call
+	 * is in the log whole or (torn by a crash mid-write) recognisably partial. */
+	for (uint32_t k = 0, i = 0; k < n && i < acts; k++) {
+		if (vm_effect(e) && !adapter_names_vm(req, k))
+			continue;
+		i++;
 		uint32_t obj = op_object(d, op, k);
 		apply(s, op, e, obj);
 		if (!mark_logged(s, e, req->op, k))
@@ -896,27 +922,53 @@ SIM_ENTRY(sim_migrate, SIM_MIGRATE)
 SIM_ENTRY(sim_register, SIM_REGISTER)
 SIM_ENTRY(sim_power_on, SIM_POWER_ON)
 
-/* Reconciliation: whether every object of the operation has its main effect in the log. */
-static enum adapter_outcome sim_query(struct adapter *a, const struct adapter_request *req)
+static void describe_vm_locked(struct sim *s, uint32_t v, struct buf *out);
+
+/* Reconciliation: per VM of a workgroup operation, whether its effect is in the log (and where the
+ * VM is now); for a device operation, whether every object has its main effect there. */
+static void sim_query(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans)
 {
 	struct sim *s = (struct sim *)a;
 	const struct dag *d = s->dag;
-	if (req->op >= d->n_ops)
-		return ADAPTER_UNKNOWN;
+	ans->outcome = ADAPTER_UNKNOWN;
+	if (req->op >= d->n_ops) {
+		snprintf(ans->message, sizeof ans->message, "sim: no operation %u in the plan", req->op);
+		return;
+	}
 	const struct dag_op *op = &d->ops[req->op];
 	enum sim_effect e = SIM_N_EFFECTS;
 	for (unsigned k = 0; k < SIM_N_EFFECTS; k++)
 		if (effect_kind[k] == op->kind && main_effect((enum sim_effect)k))
 			e = (enum sim_effect)k;
-	if (e == SIM_N_EFFECTS || !effect_fits(d, op, e))
-		return ADAPTER_UNKNOWN;
+	if (e == SIM_N_EFFECTS || !effect_fits(d, op, e)) {
+		snprintf(ans->message, sizeof ans->message, "sim: operation %u has no effect to look for", req->op);
+		return;
+	}
 	uint32_t n = op_n_objects(d, op);
+	struct buf where = BUF_INIT;
 	pthread_mutex_lock(&s->mu);
 	uint32_t logged = s->logged[req->op];
+	if (vm_effect(e) && ans->vms && ans->n_vms == n) {
+		for (uint32_t k = 0; k < n; k++) {
+			if (!adapter_names_vm(req, k))
+				continue;
+			uint64_t bit = s->op_bit[req->op] + k;
+			bool done = (s->logged_bits[bit >> 6] >> (bit & 63)) & 1;
+			ans->vms[k].outcome = done ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
+			buf_clear(&where);
+			describe_vm_locked(s, op_object(d, op, k), &where);
+			snprintf(ans->vms[k].where, sizeof ans->vms[k].where, "%s", where.data);
+		}
+	}
 	pthread_mutex_unlock(&s->mu);
+	buf_free(&where);
 	if (logged == n && n > 0)
-		return ADAPTER_HAPPENED;
-	return logged == 0 ? ADAPTER_NOT_HAPPENED : ADAPTER_UNKNOWN;
+		ans->outcome = ADAPTER_HAPPENED;
+	else if (logged == 0)
+		ans->outcome = ADAPTER_NOT_HAPPENED;
+	else
+		snprintf(ans->message, sizeof ans->message, "sim: %u of the %u objects of operation %u have their effect",
+		         logged, n, req->op);
 }
 
 static bool sim_flush(struct adapter *a, char *err, size_t errlen)
@@ -1859,8 +1911,15 @@ void sim_describe_vm(struct adapter *a, const char *vm, struct buf *out)
 		buf_printf(out, "no VM named %s", vm);
 		return;
 	}
-	size_t start = out->len;
 	pthread_mutex_lock(&s->mu);
+	describe_vm_locked(s, v, out);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* VM v's state in words (sim_describe_vm). Under mu. */
+static void describe_vm_locked(struct sim *s, uint32_t v, struct buf *out)
+{
+	size_t start = out->len;
 	/* Running copies first: they are what an operator asks about. */
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t site = 0; site < site_count(s); site++) {
@@ -1874,7 +1933,6 @@ void sim_describe_vm(struct adapter *a, const char *vm, struct buf *out)
 				           p->host != DAG_NONE && (p->flags & AT_SNAPSHOT) ? ", " : "",
 				           p->flags & AT_SNAPSHOT ? "test copy" : "");
 		}
-	pthread_mutex_unlock(&s->mu);
 	if (out->len == start)
 		buf_puts(out, "not registered anywhere");
 }

@@ -8,7 +8,11 @@
 # holds what `discover` reports (see below).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
-#   crash-after-effect, failed, transient, no-read.
+#   crash-after-effect, failed, transient, no-read;
+#   partial-timeout and partial-lost (attempt 1 only: act on the first half of the VMs, then hang
+#   until the timeout kills the process group, or exit without a reply);
+#   query-missing-vm, query-extra-vm, query-bad-word (a per-VM query reply that leaves out the last
+#   VM asked about, adds one nobody asked about, or says "maybe").
 set -u
 
 operation=${1:-}
@@ -59,6 +63,9 @@ field() {
 }
 op=$(field op)
 site=$(field site)
+case $mode in
+partial-*) [ "$(field attempt)" = 1 ] || mode= ;;
+esac
 
 printf '%s\n' "$*" >>"$dir/argv.log"
 env | sort >"$dir/env.$op.log"
@@ -112,11 +119,46 @@ sync | prepare-failover | failover | set-preference | snapshot | reverse)
 		effect "dev.$d" "$operation@$site"
 	done ;;
 shutdown | migrate | register | power-on)
+	# The request names the VMs to act on: after a fault, only those not done yet.
+	n=$(printf '%s\n' $vms | grep -c .)
+	i=0
 	for v in $vms; do
+		case $mode in
+		partial-*) [ $((i * 2)) -lt "$n" ] || break ;;
+		esac
 		effect "vm.$v" "$operation@$site"
-	done ;;
+		i=$((i + 1))
+	done
+	case $mode in
+	partial-timeout) echo "fake-array: $operation $op cut off after $i VMs" >&2; exec sleep 60 ;;
+	partial-lost) exit 0 ;;
+	esac ;;
 query)
 	asked=$(field query)
+	case $asked in
+	shutdown | migrate | register | power-on)
+		# Per VM: each VM the request asks about, and where the effect left it.
+		printf 'drplan-adapter-reply: 1\nop: %s\nvms:\n' "$op"
+		last=$(printf '%s\n' $vms | tail -n 1)
+		for v in $vms; do
+			[ "$mode" = query-missing-vm ] && [ "$v" = "$last" ] && continue
+			line=
+			if [ -f "$dir/effects.log" ]; then
+				line=$(grep "^$op $asked vm.$v " "$dir/effects.log" | tail -n 1)
+			fi
+			if [ "$mode" = query-bad-word ]; then
+				printf '  %s: maybe\n' "$v"
+			elif [ -n "$line" ]; then
+				printf '  %s: {outcome: happened, where: %s}\n' "$v" "${line##* }"
+			else
+				printf '  %s: not-happened\n' "$v"
+			fi
+		done
+		if [ "$mode" = query-extra-vm ]; then
+			printf '  nobody-asked: happened\n'
+		fi
+		exit 0 ;;
+	esac
 	if [ -f "$dir/effects.log" ] && grep -q "^$op $asked " "$dir/effects.log"; then
 		outcome=happened
 	else

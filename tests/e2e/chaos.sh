@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/e2e/chaos.sh: the fault-injection proxy (docs/faults.md) against the scheduler and the
-# simulator: for CHAOS_SEEDS seeded sets of random rules (errors, transient errors, timeouts, lost
-# replies, delays, sometimes a crash), a rehearsal with faults, then a resume without them; the run
-# must end with every VM on at the recovery site and no effect performed twice.
+# simulator: for CHAOS_SEEDS seeded sets of random rules (errors, transient errors, timeouts, partial
+# timeouts, lost replies, delays, sometimes a crash), a rehearsal with faults, then a resume without
+# them; the run must end with every VM on at the recovery site and no effect performed twice.
 #
 # The mix includes lost replies (the retry must ask the adapter before performing again) and crashes
 # right after an ignored best-effort operation (the resume must reconcile past it): the two
@@ -24,16 +24,17 @@ rules() {
 	awk -v seed="$1" -v all="$ALL" 'BEGIN {
 		srand(seed)
 		split("sync shutdown failover register power-on", kinds, " ")
+		# partial-timeout: a workgroup call cut off halfway, retried (or resumed) per VM
 		if (all)
-			split("error error timeout lost-reply lost-reply delay", actions, " ")
+			split("error error timeout partial-timeout lost-reply lost-reply delay", actions, " ")
 		else
-			split("error error timeout delay delay delay", actions, " ")
+			split("error error timeout partial-timeout delay delay delay", actions, " ")
 		crash = rand() < 0.35
 		print "rules:"
 		n = 1 + int(rand() * 4)
 		for (i = 0; i < n; i++) {
 			kind = kinds[1 + int(rand() * 5)]
-			action = actions[1 + int(rand() * 6)]
+			action = actions[1 + int(rand() * 7)]
 			# sync and shutdown are best-effort in disaster mode: ignored, then a crash (known bug)
 			if (!all && crash && (kind == "sync" || kind == "shutdown") && action != "delay")
 				kind = kinds[3 + int(rand() * 3)]
@@ -57,7 +58,7 @@ contains "$scratch/err" "bad.yaml:2:20: error:" "the rule at fault is located"
 contains "$scratch/err" "[DRP056]" "with its rule id"
 check "nothing was started" test ! -e bad.journal
 
-crashes=0 failures=0
+crashes=0 failures=0 reconciled=0
 s=1
 while [ "$s" -le "$SEEDS" ]; do
 	if [ $((s % 2)) -eq 1 ]; then
@@ -93,6 +94,7 @@ while [ "$s" -le "$SEEDS" ]; do
 		ok=0
 		;;
 	esac
+	grep -q ' vm-done ' "$j" && reconciled=$((reconciled + 1))
 	if [ "$ok" -eq 1 ]; then
 		effects "$j.sim/effects.log" >"c$s.effects"
 		twice=$(uniq -d "c$s.effects" | head -n 3)
@@ -113,5 +115,6 @@ done
 # The draw must have done something: some runs crashed, some had failures to resume.
 check "some runs crashed ($crashes)" test "$crashes" -gt 0
 check "some runs failed before the resume ($failures)" test "$failures" -gt 0
+check "some runs found VMs of a workgroup call done after a fault ($reconciled)" test "$reconciled" -gt 0
 
 summary

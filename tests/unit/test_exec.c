@@ -207,8 +207,80 @@ END_TEST
 static enum adapter_outcome query(struct adapter *a, const struct dag *d, const char *id)
 {
 	struct adapter_request req = {.dag = d, .op = find_op(d, id), .attempt = 2, .run = 2};
-	return a->vt->query(a, &req);
+	return adapter_query_op(a, &req);
 }
+
+/* Asks about every VM of a workgroup op (two VMs) and returns the answer's message. */
+static const char *query_vms(struct adapter *a, const struct adapter_request *req, struct adapter_vm_answer vms[2])
+{
+	static struct adapter_answer ans;
+	ans = (struct adapter_answer){.vms = vms, .n_vms = 2};
+	adapter_query(a, req, &ans);
+	return ans.message;
+}
+
+/* A workgroup operation: its request names the subset to act on, and query answers per VM, with
+ * where the VM is; a hostile per-VM reply is unknown, naming the adapter and the fault. */
+START_TEST(test_query_vms)
+{
+	struct fixture fx;
+	setup(&fx, planned);
+	const struct dag *d = &fx.l.dag;
+	struct adapter *a = open_fake(&fx, 0, NULL);
+	uint32_t op = find_op(d, "s2.shutdown.w1");
+	ck_assert_uint_eq(d->workgroups[d->ops[op].target].n_vms, 2);
+	struct adapter_vm_answer vms[2];
+	struct adapter_request req = {.dag = d, .op = op, .attempt = 1, .run = 1};
+	ck_assert_str_eq(query_vms(a, &req, vms), "");
+	ck_assert_int_eq(vms[0].outcome, ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(vms[1].outcome, ADAPTER_NOT_HAPPENED);
+	/* Act on db-02 alone: the request lists it alone. */
+	const uint8_t second[2] = {0, 1};
+	req.vms = second;
+	struct adapter_reply r;
+	adapter_perform(a, &req, &r);
+	ck_assert_msg(r.status == ADAPTER_DONE, "%s", r.message);
+	char *effects = slurp(in_dir(&fx, "effects.log"));
+	ck_assert_str_eq(effects, "s2.shutdown.w1 shutdown vm.db-02 east\n");
+	free(effects);
+	req.vms = NULL;
+	ck_assert_str_eq(query_vms(a, &req, vms), "");
+	ck_assert_int_eq(vms[0].outcome, ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(vms[1].outcome, ADAPTER_HAPPENED);
+	ck_assert_str_eq(vms[1].where, "east");
+	/* Asked about db-01 alone, it answers for db-01 alone. */
+	const uint8_t first[2] = {1, 0};
+	req.vms = first;
+	ck_assert_str_eq(query_vms(a, &req, vms), "");
+	ck_assert_int_eq(vms[0].outcome, ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(vms[1].outcome, ADAPTER_UNKNOWN);
+	req.vms = NULL;
+	static const struct {
+		const char *mode, *message;
+		enum adapter_outcome first;
+	} hostile[] = {
+		{"query-extra-vm", "exec:fake query s2.shutdown.w1: line 6: the reply answers for VM \"nobody-asked\", which "
+		                   "was not asked about", ADAPTER_UNKNOWN},
+		{"query-bad-word", "exec:fake query s2.shutdown.w1: line 4: unknown outcome \"maybe\" for VM db-01",
+		 ADAPTER_UNKNOWN},
+		{"query-missing-vm", "exec:fake query s2.shutdown.w1: the reply says nothing of db-02", ADAPTER_NOT_HAPPENED},
+		{"garbage", "exec:fake query s2.shutdown.w1: the reply is not YAML", ADAPTER_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		setenv("FAKE_ARRAY_MODE", hostile[i].mode, 1);
+		a->vt->close(a);
+		a = open_fake(&fx, 0, NULL);
+		const char *msg = query_vms(a, &req, vms);
+		ck_assert_msg(strncmp(msg, hostile[i].message, strlen(hostile[i].message)) == 0, "%s: %s", hostile[i].mode,
+		              msg);
+		ck_assert_int_eq(vms[0].outcome, hostile[i].first);
+		ck_assert_int_eq(vms[1].outcome, ADAPTER_UNKNOWN);
+	}
+	unsetenv("FAKE_ARRAY_MODE");
+	a->vt->close(a);
+	teardown(&fx);
+}
+END_TEST
 
 START_TEST(test_query)
 {
@@ -517,6 +589,7 @@ Suite *exec_suite(void)
 	tcase_add_test(tc, test_every_operation);
 	tcase_add_test(tc, test_effect_lines);
 	tcase_add_test(tc, test_query);
+	tcase_add_test(tc, test_query_vms);
 	tcase_add_test(tc, test_secrets);
 	tcase_add_test(tc, test_open_refuses);
 	tcase_add_loop_test(tc, test_hostile, 0, (int)(sizeof hostile / sizeof hostile[0]));

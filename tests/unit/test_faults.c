@@ -33,6 +33,7 @@ struct fake {
 	struct adapter base;
 	const struct dag *d;
 	uint32_t calls[64], prepares[64], queries, flushes;
+	uint32_t named[64];            /* per op: the VMs its last call named (every VM: all of them) */
 	bool *closed;
 };
 
@@ -40,6 +41,10 @@ static void fake_call(struct adapter *a, const struct adapter_request *req, stru
 {
 	struct fake *f = (struct fake *)a;
 	f->calls[req->op]++;
+	const struct dag_op *op = &f->d->ops[req->op];
+	f->named[req->op] = 0;
+	for (uint32_t k = 0; op->target_kind == DAG_TARGET_WORKGROUP && k < f->d->workgroups[op->target].n_vms; k++)
+		f->named[req->op] += adapter_names_vm(req, k);
 	reply->status = ADAPTER_DONE;
 	reply->message[0] = '\0';
 	reply->duration_ms = 5;
@@ -53,11 +58,14 @@ static void fake_prepare(struct adapter *a, const struct adapter_request *req, s
 	reply->duration_ms = 1;
 }
 
-static enum adapter_outcome fake_query(struct adapter *a, const struct adapter_request *req)
+static void fake_query(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans)
 {
 	struct fake *f = (struct fake *)a;
 	f->queries++;
-	return f->calls[req->op] ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
+	ans->outcome = f->calls[req->op] ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
+	for (uint32_t k = 0; ans->vms && k < ans->n_vms; k++)
+		if (adapter_names_vm(req, k))
+			ans->vms[k].outcome = ans->outcome;
 }
 
 static bool fake_flush(struct adapter *a, char *err, size_t errlen)
@@ -173,7 +181,7 @@ START_TEST(test_actions)
 	} want[] = {
 		{ADAPTER_FAILED, "injected fault: rule 1 (line 2)", 0, 0},
 		{ADAPTER_TRANSIENT, "injected fault: rule 1 (line 2), transient", 0, 0},
-		{ADAPTER_FAILED, "injected timeout", 0, 0},
+		{ADAPTER_TRANSIENT, "injected timeout", 0, 0},
 		{ADAPTER_DONE, "", 1, 30005},
 		{ADAPTER_TRANSIENT, "reply lost", 1, 5},
 	};
@@ -206,7 +214,7 @@ START_TEST(test_actions)
 		ck_assert_uint_eq(faults_injected(px), 1);
 		/* query and flush forward; close closes the inner adapter. */
 		struct adapter_request req = {.dag = d, .op = app, .attempt = 1, .run = 1};
-		ck_assert_int_eq(px->vt->query(px, &req), ADAPTER_HAPPENED);
+		ck_assert_int_eq(adapter_query_op(px, &req), ADAPTER_HAPPENED);
 		ck_assert_uint_eq(f->queries, 1);
 		char err[64];
 		ck_assert(px->vt->flush(px, err, sizeof err));
@@ -239,6 +247,42 @@ static uint64_t hits(const struct dag *d, const char *text, uint64_t seed, uint3
 	px->vt->close(px);
 	return mask;
 }
+
+/* partial-timeout forwards a workgroup call for the first half of the VMs it names and replies
+ * transient; a call with one VM, or on a device, is not forwarded at all. */
+START_TEST(test_partial_timeout)
+{
+	struct lowered l;
+	lower_text(&l, PLAN);
+	const struct dag *d = &l.dag;
+	uint32_t reg = op_named(d, "s2.register.w1"), app = power_on_of(d, "app-01");
+	uint32_t fo = op_named(d, "s1.failover.cg-a");
+	ck_assert_uint_eq(d->workgroups[d->ops[reg].target].n_vms, 2);
+	struct fault_rules rules;
+	rules_from(&rules, "rules:\n  - {action: partial-timeout}\n");
+	bool closed;
+	struct fake *f = fake_new(d, &closed);
+	struct adapter *px = faults_wrap(&f->base, d, &rules, 7);
+	fault_rules_free(&rules);
+	struct adapter_reply reply;
+	call(px, d, reg, 1, &reply);
+	ck_assert_int_eq(reply.status, ADAPTER_TRANSIENT);
+	ck_assert_str_eq(reply.message, "injected timeout after 1 of 2 VMs: rule 1 (line 2)");
+	ck_assert_uint_eq(f->calls[reg], 1);
+	ck_assert_uint_eq(f->named[reg], 1);
+	call(px, d, app, 1, &reply);
+	ck_assert_int_eq(reply.status, ADAPTER_TRANSIENT);
+	ck_assert_str_eq(reply.message, "injected timeout after 0 of 1 VMs: rule 1 (line 2)");
+	ck_assert_uint_eq(f->calls[app], 0);
+	call(px, d, fo, 1, &reply);
+	ck_assert_int_eq(reply.status, ADAPTER_TRANSIENT);
+	ck_assert_str_eq(reply.message, "injected timeout: rule 1 (line 2)");
+	ck_assert_uint_eq(f->calls[fo], 0);
+	px->vt->close(px);
+	ck_assert(closed);
+	lowered_free(&l);
+}
+END_TEST
 
 START_TEST(test_matching)
 {
@@ -430,6 +474,7 @@ Suite *faults_suite(void)
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase_create("faults");
 	tcase_add_test(tc, test_actions);
+	tcase_add_test(tc, test_partial_timeout);
 	tcase_add_test(tc, test_matching);
 	tcase_add_test(tc, test_determinism);
 	tcase_add_test(tc, test_crash_after);

@@ -226,7 +226,7 @@ START_TEST(test_round_trip)
 	/* The text an operator reads: the header, then "<crc> <seq> <run> <time> <op> <attempt> <state> <msg>". */
 	size_t len;
 	char *text = slurp(path, &len);
-	ck_assert_msg(strncmp(text, "drplan-journal 1 " DIGEST_A " pay ", 17 + 64 + 5) == 0, "%s", text);
+	ck_assert_msg(strncmp(text, "drplan-journal 2 " DIGEST_A " pay ", 17 + 64 + 5) == 0, "%s", text);
 	ck_assert_ptr_nonnull(strstr(text, " 1 1 0 - 0 run-start mode planned, strategy pipelined\n"));
 	ck_assert_ptr_nonnull(strstr(text, " 2 1 5 0 1 start \n"));
 	ck_assert_ptr_nonnull(strstr(text, " 14 4294967295 -12 3 1 start \n"));
@@ -478,8 +478,9 @@ START_TEST(test_wrong_digest_and_headers)
 	static const struct {
 		const char *header, *error;
 	} cases[] = {
-		{"drplan-journal 2 " DIGEST_A " pay 00000000\n", "format version 2"},
+		{"drplan-journal 3 " DIGEST_A " pay 00000000\n", "format version 3"},
 		{"drplan-journal 10 anything\n", "format version 10"},
+		{"drplan-journal 0 anything\n", "reads versions 1 to 2 only"},
 		{"drplan-journal x\n", "not a number"},
 		{"drplan-log 1 " DIGEST_A " pay 00000000\n", "not a drplan journal"},
 		{"drplan-journal 1 " DIGEST_A " pay 00000000\n", "checksum does not match"},
@@ -497,6 +498,16 @@ START_TEST(test_wrong_digest_and_headers)
 		ck_assert_uint_eq(g.n, 0);
 		buf_free(&b);
 	}
+	/* A version 1 journal (from before vm-done records) is still read. */
+	struct buf v1 = BUF_INIT;
+	buf_puts(&v1, "drplan-journal 1 " DIGEST_A " pay");
+	buf_printf(&v1, " %08x\n", crc32c(0, v1.data, v1.len));
+	buf_puts(&v1, after_header);
+	ck_assert_msg(journal_read_mem(v1.data, v1.len, "h", 0, NULL, NULL, got_each, got_warn, &g, err, sizeof err), "%s",
+	              err);
+	ck_assert_uint_gt(g.n, 0);
+	got_free(&g);
+	buf_free(&v1);
 	/* A plan name with spaces and a newline survives the header. */
 	tmp_path(path, sizeof path, "name.log");
 	struct journal *j = journal_create(path, DIGEST_B, "east to west\n\\ 2", err, sizeof err);

@@ -98,7 +98,12 @@ struct rule {
 	enum adapter_status status;
 	uint32_t transient;            /* the first this many attempts fail transiently */
 	int64_t duration_ms;           /* -1: the default */
+	uint32_t half;                 /* workgroups: the first this many attempts act on the first half
+	                                  of the VMs they name, then time out (transiently) */
 };
+
+/* The most VMs per workgroup the fake keeps track of. */
+#define FAKE_WG_MAX 16
 
 struct fake {
 	struct adapter base;           /* first: the scheduler sees a struct adapter */
@@ -111,6 +116,9 @@ struct fake {
 	uint32_t *calls, *queries;     /* per op */
 	uint8_t *done;                 /* per op: a call took effect (answered DONE) */
 	uint8_t *answer;               /* per op: 0 = HAPPENED if called, else 1 + enum adapter_outcome */
+	uint32_t *acts;                /* per op and VM of its workgroup (op * FAKE_WG_MAX + k): times
+	                                  the VM was acted on */
+	uint8_t *vm_answer;            /* likewise: 0 = HAPPENED if acted on, else 1 + enum adapter_outcome */
 	uint32_t *begin_seq, *end_seq; /* per op: its last call's place in the sequence of call events */
 	uint32_t seq;
 	uint32_t in_flight, max_in_flight;
@@ -154,7 +162,31 @@ static void fake_call(struct adapter *a, const struct adapter_request *req, stru
 	}
 	reply->status = ADAPTER_DONE;
 	reply->duration_ms = f->model_durations ? dag_op_duration_ms(f->d, req->op) : 0;
-	if (r) {
+	const struct dag_op *op = &f->d->ops[req->op];
+	uint32_t n_vms = op->target_kind == DAG_TARGET_WORKGROUP ? f->d->workgroups[op->target].n_vms : 0;
+	uint32_t named = 0, acting = n_vms;
+	for (uint32_t k = 0; k < n_vms; k++)
+		named += adapter_names_vm(req, k);
+	/* Not ck_assert: each one writes to Check's pipe, which would dominate test_speed. */
+	if (n_vms > FAKE_WG_MAX)
+		ck_abort_msg("the fake keeps track of %u VMs per workgroup, not %u", FAKE_WG_MAX, n_vms);
+	if (req->vms && (named == 0 || named == n_vms))
+		ck_abort_msg("a subset of %u VMs names %u", n_vms, named); /* a subset is a proper one */
+	bool half = r && req->attempt <= r->half && n_vms > 0;
+	if (half)
+		acting = named / 2;
+	if (!r || req->attempt > r->transient) {
+		pthread_mutex_lock(&f->mu);
+		for (uint32_t k = 0, i = 0; k < n_vms && i < acting; k++)
+			if (adapter_names_vm(req, k)) {
+				f->acts[req->op * FAKE_WG_MAX + k]++;
+				i++;
+			}
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (half) {
+		adapter_reply_set(reply, ADAPTER_TRANSIENT, "timed out after %u of %u VMs", acting, named);
+	} else if (r) {
 		if (r->duration_ms >= 0)
 			reply->duration_ms = r->duration_ms;
 		if (req->attempt <= r->transient)
@@ -171,13 +203,28 @@ static void fake_call(struct adapter *a, const struct adapter_request *req, stru
 	pthread_mutex_unlock(&f->mu);
 }
 
-static enum adapter_outcome fake_query(struct adapter *a, const struct adapter_request *req)
+static void fake_query(struct adapter *a, const struct adapter_request *req, struct adapter_answer *ans)
 {
 	struct fake *f = (struct fake *)a;
+	pthread_mutex_lock(&f->mu);
 	f->queries[req->op]++;
 	if (f->answer[req->op])
-		return (enum adapter_outcome)(f->answer[req->op] - 1);
-	return f->done[req->op] ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
+		ans->outcome = (enum adapter_outcome)(f->answer[req->op] - 1);
+	else
+		ans->outcome = f->done[req->op] ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
+	for (uint32_t k = 0; ans->vms && k < ans->n_vms; k++) {
+		if (!adapter_names_vm(req, k))
+			continue;
+		uint32_t at = req->op * FAKE_WG_MAX + k;
+		if (f->vm_answer[at])
+			ans->vms[k].outcome = (enum adapter_outcome)(f->vm_answer[at] - 1);
+		else if (f->answer[req->op])
+			ans->vms[k].outcome = ans->outcome;
+		else
+			ans->vms[k].outcome = f->acts[at] ? ADAPTER_HAPPENED : ADAPTER_NOT_HAPPENED;
+		snprintf(ans->vms[k].where, sizeof ans->vms[k].where, "%s", f->acts[at] ? "west (esx-w01)" : "");
+	}
+	pthread_mutex_unlock(&f->mu);
 }
 
 static bool fake_flush(struct adapter *a, char *err, size_t errlen)
@@ -214,6 +261,8 @@ static void fake_init(struct fake *f, const struct dag *d)
 	f->done = xcalloc(n, sizeof *f->done);
 	f->queries = xcalloc(n, sizeof *f->queries);
 	f->answer = xcalloc(n, 1);
+	f->acts = xcalloc(n * FAKE_WG_MAX, sizeof *f->acts);
+	f->vm_answer = xcalloc(n * FAKE_WG_MAX, 1);
 	f->begin_seq = xcalloc(n, sizeof *f->begin_seq);
 	f->end_seq = xcalloc(n, sizeof *f->end_seq);
 }
@@ -221,7 +270,7 @@ static void fake_init(struct fake *f, const struct dag *d)
 static void fake_rule(struct fake *f, const char *id, enum adapter_status status, uint32_t transient, int64_t duration_ms)
 {
 	ck_assert_uint_lt(f->n_rules, MAX_RULES);
-	f->rules[f->n_rules++] = (struct rule){id, status, transient, duration_ms};
+	f->rules[f->n_rules++] = (struct rule){id, status, transient, duration_ms, 0};
 }
 
 static void fake_free(struct fake *f)
@@ -230,6 +279,8 @@ static void fake_free(struct fake *f)
 	free(f->done);
 	free(f->queries);
 	free(f->answer);
+	free(f->acts);
+	free(f->vm_answer);
 	free(f->begin_seq);
 	free(f->end_seq);
 	pthread_mutex_destroy(&f->mu);
@@ -678,6 +729,166 @@ START_TEST(test_retries)
 }
 END_TEST
 
+/* Four VMs in one workgroup, and a register step that may be retried. */
+#define FOUR_VMS                                                                                \
+	"vm db-01 priority 1 on lun-1 lun-2\n"                                                      \
+	"vm db-02 priority 1 on lun-1 lun-2\n"                                                      \
+	"vm db-03 priority 1 on lun-1 lun-2\n"                                                      \
+	"vm db-04 priority 1 on lun-1 lun-2\n"                                                      \
+	"plan p {\n  from east to west\n  mode disaster\n  protect p\n  workgroup 4\n"                \
+	"  step failover storage\n  step register vms retry 2 backoff 10s\n  step power-on vms\n}\n"
+
+/* The journal's vm-done records of op, as "message|message|...". */
+static void vm_done_records(const struct jlog *jl, uint32_t op, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (uint32_t i = 0; i < jl->n; i++)
+		if (jl->v[i].state == JOURNAL_VM_DONE && jl->v[i].op == op)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "|" : "", jl->v[i].message);
+}
+
+/* A workgroup call that did half its VMs and timed out: the retry asks per VM, journals the VMs
+ * found done, and acts on the others only; every VM is acted on exactly once. */
+START_TEST(test_partial_retry)
+{
+	struct lowered l;
+	lower_text(&l, WORLD FOUR_VMS);
+	const struct dag *d = &l.dag;
+	uint32_t reg = op_named(d, "s2.register.w1");
+	ck_assert_uint_eq(d->workgroups[d->ops[reg].target].n_vms, 4);
+	struct fake f;
+	fake_init(&f, d);
+	fake_rule(&f, "s2.register.w1", ADAPTER_DONE, 0, -1);
+	f.rules[0].half = 1;
+	char path[128];
+	struct run_options o = {
+		.adapter = &f.base, .journal = journal_temp(path, sizeof path), .run = 1, .virtual_time = true,
+	};
+	struct run_result r;
+	int rc = run_execute(d, &o, &r);
+	journal_close(o.journal);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(r.count[RUN_DONE], d->n_ops);
+	ck_assert_uint_eq(f.calls[reg], 2);
+	ck_assert_uint_eq(f.queries[reg], 1);
+	for (uint32_t k = 0; k < 4; k++)
+		ck_assert_msg(f.acts[reg * FAKE_WG_MAX + k] == 1, "VM %u acted on %u times", k,
+		              f.acts[reg * FAKE_WG_MAX + k]);
+	ck_assert_uint_eq(r.vms_reconciled, 2);
+	uint32_t first = d->workgroups[d->ops[reg].target].first_vm;
+	ck_assert_uint_eq(r.vm_reconciled[first], 1u << DAG_REGISTER);
+	ck_assert_uint_eq(r.vm_reconciled[first + 1], 1u << DAG_REGISTER);
+	ck_assert_uint_eq(r.vm_reconciled[first + 2], 0);
+	struct jlog jl;
+	jlog_read(path, &jl);
+	char got[512];
+	vm_done_records(&jl, reg, got, sizeof got);
+	ck_assert_str_eq(got, "db-01 registered; the adapter says: west (esx-w01)|"
+	                      "db-02 registered; the adapter says: west (esx-w01)");
+	/* They are journaled with the attempt that found them, before its outcome. */
+	uint32_t vm_done_at = 0, done_at = 0;
+	for (uint32_t i = 0; i < jl.n; i++) {
+		if (jl.v[i].op != reg)
+			continue;
+		if (jl.v[i].state == JOURNAL_VM_DONE) {
+			ck_assert_uint_eq(jl.v[i].attempt, 2);
+			vm_done_at = i;
+		}
+		if (jl.v[i].state == JOURNAL_DONE)
+			done_at = i;
+	}
+	ck_assert_uint_lt(vm_done_at, done_at);
+	free(jl.v);
+	unlink(path);
+	run_result_free(&r);
+
+	/* The same again with db-03 unknown to the adapter: the operation fails, naming it, and only
+	 * the VMs the first attempt did are acted on. */
+	fake_free(&f);
+	fake_init(&f, d);
+	fake_rule(&f, "s2.register.w1", ADAPTER_DONE, 0, -1);
+	f.rules[0].half = 1;
+	f.vm_answer[reg * FAKE_WG_MAX + 2] = 1 + ADAPTER_UNKNOWN;
+	o.journal = NULL;
+	ck_assert_int_eq(run_execute(d, &o, &r), 0);
+	ck_assert_uint_eq(r.state[reg], RUN_FAILED);
+	ck_assert_str_eq(r.why[reg], "cannot tell whether db-03 registered: check by hand");
+	ck_assert_uint_eq(f.calls[reg], 1);
+	ck_assert_uint_eq(f.acts[reg * FAKE_WG_MAX + 2] + f.acts[reg * FAKE_WG_MAX + 3], 0);
+	run_result_free(&r);
+	fake_free(&f);
+	lowered_free(&l);
+}
+END_TEST
+
+/* --resume of a workgroup operation that was in flight: the VMs the journal records done are not
+ * asked about nor acted on; of the others, those the adapter finds done are journaled, and the
+ * rest alone are performed. */
+START_TEST(test_resume_partial)
+{
+	struct lowered l;
+	lower_text(&l, WORLD FOUR_VMS);
+	const struct dag *d = &l.dag;
+	uint32_t reg = op_named(d, "s2.register.w1"), on = op_named(d, "s3.power-on.w1");
+	uint32_t first = d->workgroups[d->ops[reg].target].first_vm;
+	uint8_t *resume = xcalloc(d->n_ops, 1);
+	uint8_t **resume_vms = xcalloc(d->n_ops, sizeof *resume_vms);
+	for (uint32_t i = 0; i < d->n_ops; i++)
+		if (d->ops[i].kind == DAG_FAILOVER)
+			resume[i] = RUN_DONE;
+	resume[reg] = RUN_RUNNING;
+	/* The journal of run 1: db-01 found registered; then the run died. */
+	struct journal_record rec = {.run = 1, .op = reg, .attempt = 2, .state = JOURNAL_VM_DONE,
+	                             .message = "db-01 registered; the adapter says: west (esx-w01)"};
+	run_resume_note_vm(resume_vms, d, &rec);
+	rec.message = "db-0 registered"; /* no such VM: ignored */
+	run_resume_note_vm(resume_vms, d, &rec);
+	rec.state = JOURNAL_DONE; /* not a vm-done record: ignored */
+	rec.message = "db-04 registered";
+	run_resume_note_vm(resume_vms, d, &rec);
+	ck_assert_ptr_nonnull(resume_vms[reg]);
+	ck_assert_mem_eq(resume_vms[reg], "\1\0\0\0", 4);
+
+	struct fake f;
+	fake_init(&f, d);
+	f.acts[reg * FAKE_WG_MAX + 1] = 1; /* db-02 was registered too, but the journal did not say */
+	char path[128];
+	struct journal *j = journal_temp(path, sizeof path);
+	struct run_options o = {
+		.adapter = &f.base, .journal = j, .run = 2, .virtual_time = true, .resume = resume, .resume_vms = resume_vms,
+	};
+	struct run_result r;
+	ck_assert_int_eq(run_execute(d, &o, &r), 0);
+	journal_close(j);
+	ck_assert_uint_eq(r.count[RUN_DONE], d->n_ops);
+	ck_assert_uint_eq(f.acts[reg * FAKE_WG_MAX + 0], 0); /* journaled done: never again */
+	ck_assert_uint_eq(f.acts[reg * FAKE_WG_MAX + 1], 1);
+	ck_assert_uint_eq(f.acts[reg * FAKE_WG_MAX + 2], 1);
+	ck_assert_uint_eq(f.acts[reg * FAKE_WG_MAX + 3], 1);
+	ck_assert_uint_eq(f.calls[reg], 1);
+	ck_assert_uint_eq(f.calls[on], 1);
+	ck_assert_uint_eq(r.vm_reconciled[first + 1], 1u << DAG_REGISTER);
+	ck_assert_uint_eq(r.vm_reconciled[first], 0);
+	struct jlog jl;
+	jlog_read(path, &jl);
+	char got[512];
+	vm_done_records(&jl, reg, got, sizeof got);
+	ck_assert_str_eq(got, "db-02 registered; the adapter says: west (esx-w01)");
+	bool said = false;
+	for (uint32_t i = 0; i < jl.n; i++)
+		if (jl.v[i].op == reg && jl.v[i].state == JOURNAL_RECONCILED_NOT_DONE)
+			said = strcmp(jl.v[i].message, "2 of 4 VMs done: the others are to do") == 0;
+	ck_assert(said);
+	free(jl.v);
+	unlink(path);
+	run_result_free(&r);
+	fake_free(&f);
+	free(resume);
+	run_resume_vms_free(resume_vms, d->n_ops);
+	lowered_free(&l);
+}
+END_TEST
+
 /* The barrier strategy: no operation of a step starts before every operation of the steps before
  * it has finished; with uneven workgroups it takes longer than the pipelined run. */
 START_TEST(test_barrier)
@@ -791,7 +1002,7 @@ START_TEST(test_resume_reconciles)
 	o.on_event = NULL;
 	ck_assert_int_eq(run_execute(d, &o, &r), 0);
 	ck_assert_uint_eq(r.state[reg1], RUN_FAILED);
-	ck_assert_str_eq(r.why[reg1], "cannot tell whether it happened: check by hand");
+	ck_assert_str_eq(r.why[reg1], "cannot tell whether db-01 registered: check by hand");
 	ck_assert_uint_eq(r.state[on1], RUN_SKIPPED);
 	ck_assert_uint_eq(f.calls[reg1] + f.calls[on1], 0);
 	ck_assert_uint_eq(r.state[on2], RUN_DONE);
@@ -1354,6 +1565,8 @@ Suite *run_suite(void)
 	tcase_add_test(tc, test_planned_stops);
 	tcase_add_test(tc, test_best_effort);
 	tcase_add_test(tc, test_retries);
+	tcase_add_test(tc, test_partial_retry);
+	tcase_add_test(tc, test_resume_partial);
 	tcase_add_test(tc, test_barrier);
 	tcase_add_test(tc, test_resume_reconciles);
 	tcase_add_test(tc, test_resume_note);

@@ -186,7 +186,7 @@ static void ck_device(struct adapter *a, const char *device, const char *want)
 static enum adapter_outcome query(struct adapter *a, const struct dag *d, const char *id)
 {
 	struct adapter_request req = {.dag = d, .op = find_op(d, id), .attempt = 1, .run = 1};
-	return a->vt->query(a, &req);
+	return adapter_query_op(a, &req);
 }
 
 static char *state_dir(void)
@@ -271,7 +271,7 @@ START_TEST(test_planned_failover)
 		if (!adapter_op(&c.l.dag, i))
 			continue;
 		struct adapter_request req = {.dag = &c.l.dag, .op = i, .attempt = 1, .run = 1};
-		ck_assert_int_eq(a->vt->query(a, &req), ADAPTER_HAPPENED);
+		ck_assert_int_eq(adapter_query_op(a, &req), ADAPTER_HAPPENED);
 	}
 	ck_describes(a, "nobody", "no VM named nobody");
 	a->vt->close(a);
@@ -494,7 +494,7 @@ START_TEST(test_reopen)
 		if (!adapter_op(&c.l.dag, i))
 			continue;
 		struct adapter_request req = {.dag = &c.l.dag, .op = i, .attempt = 1, .run = 1};
-		ck_assert_int_eq(a->vt->query(a, &req), want->vt->query(want, &req));
+		ck_assert_int_eq(adapter_query_op(a, &req), adapter_query_op(want, &req));
 	}
 	/* The rest of the plan runs on the reopened world; a clean close and reopen keeps it. */
 	run_some(a, &c.l.dag, 8, UINT32_MAX, 0);
@@ -802,18 +802,20 @@ START_TEST(test_injected_failures)
 	for (req.attempt = 1; req.attempt <= 2; req.attempt++) {
 		adapter_perform(a, &req, &r);
 		ck_assert_int_eq(r.status, ADAPTER_TRANSIENT);
-		ck_assert_int_eq(a->vt->query(a, &req), ADAPTER_NOT_HAPPENED);
+		ck_assert_int_eq(adapter_query_op(a, &req), ADAPTER_NOT_HAPPENED);
 	}
 	adapter_perform(a, &req, &r);
 	ck_done(r);
-	ck_assert_int_eq(a->vt->query(a, &req), ADAPTER_HAPPENED);
-	/* A timeout shorter than the drawn latency fails the attempt, without effect. */
+	ck_assert_int_eq(adapter_query_op(a, &req), ADAPTER_HAPPENED);
+	/* A timeout shorter than the drawn latency fails a device operation's attempt transiently,
+	 * without effect. */
 	req = (struct adapter_request){.dag = &c.l.dag, .op = find_op(&c.l.dag, "s3.failover.cg-a"), .attempt = 1, .run = 1,
 	                               .timeout_ms = 1000};
 	adapter_perform(a, &req, &r);
-	ck_failed(r, "timed out after 1.0s");
+	ck_assert_int_eq(r.status, ADAPTER_TRANSIENT);
+	ck_assert_msg(strstr(r.message, "timed out after 1.0s (the simulated call takes "), "%s", r.message);
 	ck_assert_int_eq(r.duration_ms, 1000);
-	ck_assert_int_eq(a->vt->query(a, &req), ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(adapter_query_op(a, &req), ADAPTER_NOT_HAPPENED);
 	ck_device(a, "lun-1", "lun-1 at east: writable; lun-1p at west: passive; replicating east -> west");
 	a->vt->close(a);
 
@@ -827,6 +829,69 @@ START_TEST(test_injected_failures)
 	struct sim_options bad_site = {.down_sites = nowhere, .n_down_sites = 1};
 	ck_assert_ptr_null(sim_open(&c.l.dag, &bad_site, err, sizeof err));
 	ck_assert_msg(strstr(err, "no site 'north' in plan move (its sites: east, west)"), "%s", err);
+	compiled_free(&c);
+}
+END_TEST
+
+/* A workgroup call that times out acts VM by VM: the first VMs are done (logged, one line each),
+ * the others not; sim_query answers per VM, and a retry for the others alone completes it. */
+START_TEST(test_partial_timeout)
+{
+	struct compiled c;
+	compile(&c, planned, RUNTIME_INVENTORY);
+	const struct dag *d = &c.l.dag;
+	uint32_t op = find_op(d, "s2.shutdown.w1");
+	ck_assert_uint_eq(d->workgroups[d->ops[op].target].n_vms, 2);
+	/* The drawn latency of attempt 1, from a world that is thrown away. */
+	struct sim_options o = {.virtual_time = true};
+	struct adapter *a = open_sim(d, &o);
+	struct adapter_reply r;
+	struct adapter_request req = {.dag = d, .op = op, .attempt = 1, .run = 1};
+	adapter_perform(a, &req, &r);
+	ck_done(r);
+	int64_t total = r.duration_ms;
+	ck_assert_int_gt(total, 4);
+	a->vt->close(a);
+
+	char *dir = state_dir();
+	o.state_dir = dir;
+	a = open_sim(d, &o);
+	req.timeout_ms = total * 3 / 4;
+	adapter_perform(a, &req, &r);
+	ck_assert_int_eq(r.status, ADAPTER_TRANSIENT);
+	ck_assert_msg(strstr(r.message, "s2.shutdown.w1: timed out after ") && strstr(r.message, "with 1 of 2 VMs done"),
+	              "%s", r.message);
+	ck_assert_int_eq(r.duration_ms, req.timeout_ms);
+	ck_describes(a, "db-01", "off at east (esx-e01)");
+	ck_describes(a, "db-02", "on at east (esx-e02)");
+	struct adapter_vm_answer vms[2];
+	struct adapter_answer ans = {.vms = vms, .n_vms = 2};
+	adapter_query(a, &req, &ans);
+	ck_assert_int_eq(ans.outcome, ADAPTER_UNKNOWN); /* some, not all */
+	ck_assert_int_eq(vms[0].outcome, ADAPTER_HAPPENED);
+	ck_assert_str_eq(vms[0].where, "off at east (esx-e01)");
+	ck_assert_int_eq(vms[1].outcome, ADAPTER_NOT_HAPPENED);
+	/* A query about db-02 alone leaves db-01 unanswered. */
+	const uint8_t second[2] = {0, 1};
+	req.vms = second;
+	adapter_query(a, &req, &ans);
+	ck_assert_int_eq(ans.outcome, ADAPTER_NOT_HAPPENED);
+	ck_assert_int_eq(vms[0].outcome, ADAPTER_UNKNOWN);
+	/* The retry acts on db-02 only. */
+	req.attempt = 2;
+	req.timeout_ms = 0;
+	adapter_perform(a, &req, &r);
+	ck_done(r);
+	ck_assert_int_eq(adapter_query_op(a, &(struct adapter_request){.dag = d, .op = op, .attempt = 1, .run = 1}),
+	                 ADAPTER_HAPPENED);
+	char *log = read_log(dir);
+	char *effects = effects_of(log);
+	ck_assert_str_eq(effects, "1 s2.shutdown.w1 1 shutdown vm:db-01\n"
+	                          "1 s2.shutdown.w1 2 shutdown vm:db-02\n");
+	free(effects);
+	free(log);
+	a->vt->close(a);
+	free_state(dir);
 	compiled_free(&c);
 }
 END_TEST
@@ -926,6 +991,7 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_latency);
 	tcase_add_test(tc, test_injected_failures);
+	tcase_add_test(tc, test_partial_timeout);
 	tcase_add_test(tc, test_modes);
 	tcase_add_test(tc, test_perform_refuses_plan_operations);
 	suite_add_tcase(s, tc);
