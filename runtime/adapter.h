@@ -37,6 +37,10 @@ struct adapter_reply {
 	char message[ADAPTER_MESSAGE_MAX]; /* why it failed, for the journal and the report; "" if done */
 	int64_t duration_ms;           /* virtual time the call took (the simulator in virtual time);
 	                                  0 for adapters that take real time */
+	char *notes;                   /* NULL, or one line per VM the call has something to say about,
+	                                  "VM: text\n" (register: which copy of a VM being moved it
+	                                  registered, and why). Heap: adapter_perform starts it NULL,
+	                                  adapter_note appends, and whoever takes the reply frees it */
 };
 
 /* After a crash, what became of an operation that was in flight. */
@@ -80,6 +84,11 @@ struct adapter {
 /* Performs one operation: failover is prepare_failover (best-effort in disaster mode) then
  * failover; plan operations (run, prompt, wait, gate) are not the adapter's and are refused. */
 void adapter_perform(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply);
+
+/* Appends a note about one VM to reply->notes: "vm: text", on one line (line breaks in the text
+ * become spaces). */
+void adapter_note(struct adapter_reply *reply, const char *vm, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Fills reply with a status and a printf-style message. */
 void adapter_reply_set(struct adapter_reply *reply, enum adapter_status status, const char *fmt, ...)

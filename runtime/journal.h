@@ -34,6 +34,9 @@ enum journal_state {
 	JOURNAL_RECONCILED_NOT_DONE, /* ... or that it did not */
 	JOURNAL_PROMPT_CONFIRMED,
 	JOURNAL_RUN_END,             /* op DAG_NONE; message: the summary */
+	JOURNAL_NOTE,                /* not a state change: what an adapter said about one VM of the
+	                                attempt ("VM: text"; register: which copy of a VM being moved
+	                                it used, and why), before the attempt's done */
 	JOURNAL_N_STATES
 };
 extern const char *const journal_state_names[]; /* "run-start", "start", "done", ... */

@@ -310,11 +310,21 @@ static void build_request(struct buf *b, const struct adapter_request *req, cons
 		return;
 	}
 	buf_puts(b, "vms:\n");
+	bool reg = strcmp(operation, "register") == 0;
 	for (uint32_t i = wg->first_vm; i < wg->first_vm + wg->n_vms && i < d->n_vms; i++) {
 		buf_puts(b, "  - {name: ");
 		put_scalar(b, d->vms[i].name);
 		buf_puts(b, ", host: ");
 		put_scalar(b, d->vms[i].host < d->n_hosts ? d->hosts[d->vms[i].host].name : "");
+		/* A VM being moved: both candidate copies, for the program to choose from the records on
+		 * the recovered devices (section 5, register). */
+		const struct dag_migration *mg = reg ? dag_vm_migration(d, i) : NULL;
+		if (mg && mg->from < d->n_devices && mg->to < d->n_devices) {
+			buf_puts(b, ", source: ");
+			put_scalar(b, d->devices[mg->from].name);
+			buf_puts(b, ", destination: ");
+			put_scalar(b, d->devices[mg->to].name);
+		}
 		buf_puts(b, "}\n");
 	}
 }
@@ -543,15 +553,97 @@ static void run_call(struct call *c, const struct buf *request)
 
 /* ---- The reply */
 
+/* One entry of a register reply's `copies`: which copy of a VM being moved it registered, and why. */
+struct reply_copy {
+	char *vm, *copy, *why;
+	unsigned long line;
+};
+
 struct reply_fields {
 	char *version, *op, *status, *message, *outcome;
 	yaml_emitter_t *inventory;  /* discover: where the inventory field's mapping is copied; or NULL */
 	bool has_inventory;
+	struct reply_copy *copies;  /* the `copies` mapping, in the reply's order */
+	size_t n_copies;
+	bool has_copies;
 };
 
 static void fields_free(struct reply_fields *f)
 {
 	free(f->version), free(f->op), free(f->status), free(f->message), free(f->outcome);
+	for (size_t i = 0; i < f->n_copies; i++)
+		free(f->copies[i].vm), free(f->copies[i].copy), free(f->copies[i].why);
+	free(f->copies);
+}
+
+/* States of the `copies` mapping: VM name -> {copy, why}. */
+enum { COPIES_OFF, COPIES_VM, COPIES_ENTRY, COPIES_FIELD, COPIES_VALUE };
+
+/* One event inside `copies`; *state advances, *field holds the field name being read. False with
+ * why set if the event does not fit. */
+static bool copies_event(struct reply_fields *f, const yaml_event_t *ev, int *state, char **field, unsigned long line,
+                         char *why, size_t whylen)
+{
+	const char *v = ev->type == YAML_SCALAR_EVENT ? (const char *)ev->data.scalar.value : NULL;
+	size_t vlen = v ? ev->data.scalar.length : 0;
+	if (v && memchr(v, '\0', vlen)) {
+		snprintf(why, whylen, "line %lu: copies holds a NUL byte", line);
+		return false;
+	}
+	struct reply_copy *cur = f->n_copies ? &f->copies[f->n_copies - 1] : NULL;
+	switch (*state) {
+	case COPIES_VM:
+		if (ev->type == YAML_MAPPING_END_EVENT) {
+			*state = COPIES_OFF;
+			return true;
+		}
+		if (!v)
+			break;
+		for (size_t i = 0; i < f->n_copies; i++)
+			if (strcmp(f->copies[i].vm, v) == 0) {
+				snprintf(why, whylen, "line %lu: copies names VM %.60s twice", line, v);
+				return false;
+			}
+		f->copies = xrealloc(f->copies, (f->n_copies + 1) * sizeof *f->copies);
+		f->copies[f->n_copies++] = (struct reply_copy){xstrndup(v, vlen), NULL, NULL, line};
+		*state = COPIES_ENTRY;
+		return true;
+	case COPIES_ENTRY:
+		if (ev->type != YAML_MAPPING_START_EVENT)
+			break;
+		*state = COPIES_FIELD;
+		return true;
+	case COPIES_FIELD:
+		if (ev->type == YAML_MAPPING_END_EVENT) {
+			*state = COPIES_VM;
+			return true;
+		}
+		if (!v)
+			break;
+		if (strcmp(v, "copy") != 0 && strcmp(v, "why") != 0) {
+			snprintf(why, whylen, "line %lu: unknown field \"%.40s\" in the copy of VM %.60s", line, v, cur->vm);
+			return false;
+		}
+		free(*field);
+		*field = xstrndup(v, vlen);
+		*state = COPIES_VALUE;
+		return true;
+	case COPIES_VALUE: {
+		if (!v)
+			break;
+		char **slot = strcmp(*field, "copy") == 0 ? &cur->copy : &cur->why;
+		if (*slot) {
+			snprintf(why, whylen, "line %lu: field %s of VM %.60s given twice", line, *field, cur->vm);
+			return false;
+		}
+		*slot = xstrndup(v, vlen);
+		*state = COPIES_FIELD;
+		return true;
+	}
+	default: break;
+	}
+	snprintf(why, whylen, "line %lu: copies must map each VM's name to {copy, why}, scalars", line);
+	return false;
 }
 
 /* Parses the reply: one mapping of scalars (and, for discover, the inventory mapping, copied event by
@@ -569,6 +661,8 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 	char *key = NULL;
 	bool done = false, seen_map = false;
 	int copy = 0;      /* nesting inside the inventory being copied */
+	int copies = COPIES_OFF;
+	char *copies_field = NULL;
 	while (ok && !done) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&p, &ev)) {
@@ -596,6 +690,11 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 			}
 			continue;
 		}
+		if (copies != COPIES_OFF) {
+			ok = copies_event(f, &ev, &copies, &copies_field, line, why, whylen);
+			yaml_event_delete(&ev);
+			continue;
+		}
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			done = true;
@@ -610,8 +709,17 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 			}
 			break;
 		case YAML_MAPPING_START_EVENT:
+			if (depth == 1 && key && strcmp(key, "copies") == 0 && !f->has_copies) {
+				f->has_copies = true;
+				copies = COPIES_VM;
+				free(key);
+				key = NULL;
+				break;
+			}
 			if (depth != 0 || key) {
-				if (key)
+				if (key && strcmp(key, "copies") == 0 && depth == 1)
+					snprintf(why, whylen, "line %lu: field copies given twice", line);
+				else if (key)
 					snprintf(why, whylen, "line %lu: field %.40s is not a scalar", line, key);
 				else
 					snprintf(why, whylen, "line %lu: a key is not a scalar", line);
@@ -670,6 +778,7 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 		yaml_event_delete(&ev);
 	}
 	free(key);
+	free(copies_field);
 	yaml_parser_delete(&p);
 	if (ok && !seen_map) {
 		snprintf(why, whylen, "the reply is empty");
@@ -715,9 +824,77 @@ static bool process_fault(const struct call *c, char *why, size_t whylen, enum c
 	return true;
 }
 
-/* Performs one call of the protocol. For a query, *outcome is set when the reply is good. */
+/* A register that is done must say, for each VM being moved, which copy it registered and why
+ * (`copies`); nothing else may. The choices become notes of `reply`. False with why set. */
+static bool take_copies(const struct adapter_request *req, const char *operation, const struct reply_fields *f,
+                        struct adapter_reply *reply, char *why, size_t whylen)
+{
+	const struct dag *d = req->dag;
+	const struct dag_op *op = &d->ops[req->op];
+	bool reg = strcmp(operation, "register") == 0 && op->target_kind == DAG_TARGET_WORKGROUP &&
+	           op->target < d->n_workgroups;
+	if (!reg) {
+		if (f->has_copies)
+			snprintf(why, whylen, "unknown field \"copies\": only a register reply has it");
+		return !f->has_copies;
+	}
+	const struct dag_workgroup *wg = &d->workgroups[op->target];
+	for (size_t i = 0; i < f->n_copies; i++) {
+		const struct reply_copy *c = &f->copies[i];
+		uint32_t v = wg->first_vm;
+		while (v < wg->first_vm + wg->n_vms && v < d->n_vms && strcmp(d->vms[v].name, c->vm) != 0)
+			v++;
+		if (v == wg->first_vm + wg->n_vms || v >= d->n_vms || !dag_vm_migration(d, v)) {
+			snprintf(why, whylen, "line %lu: copies names %.60s, which is no VM being moved of this register", c->line,
+			         c->vm);
+			return false;
+		}
+		if (!c->copy || (strcmp(c->copy, "source") != 0 && strcmp(c->copy, "destination") != 0)) {
+			snprintf(why, whylen, "line %lu: the copy of VM %.60s must be source or destination%s%.20s%s", c->line,
+			         c->vm, c->copy ? ", not \"" : "", c->copy ? c->copy : "", c->copy ? "\"" : "");
+			return false;
+		}
+		if (!c->why || !c->why[0]) {
+			snprintf(why, whylen, "line %lu: the reply does not say why it registered the %s copy of VM %.60s", c->line,
+			         c->copy, c->vm);
+			return false;
+		}
+	}
+	for (uint32_t v = wg->first_vm; v < wg->first_vm + wg->n_vms && v < d->n_vms; v++) {
+		const struct dag_migration *mg = dag_vm_migration(d, v);
+		if (!mg)
+			continue;
+		const struct reply_copy *c = NULL;
+		for (size_t i = 0; i < f->n_copies && !c; i++)
+			if (strcmp(f->copies[i].vm, d->vms[v].name) == 0)
+				c = &f->copies[i];
+		if (!c) {
+			snprintf(why, whylen, "the reply does not say which copy of VM %.60s it registered (copies)",
+			         d->vms[v].name);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < f->n_copies; i++) {
+		const struct reply_copy *c = &f->copies[i];
+		uint32_t v = wg->first_vm;
+		while (strcmp(d->vms[v].name, c->vm) != 0)
+			v++;
+		const struct dag_migration *mg = dag_vm_migration(d, v);
+		bool dest = c->copy[0] == 'd';
+		char text[ADAPTER_MESSAGE_MAX];
+		snprintf(text, sizeof text, "%s", c->why);
+		clean(text);
+		adapter_note(reply, c->vm, "registered the %s copy (on %s): %s", dest ? "destination" : "source",
+		             d->devices[dest ? mg->to : mg->from].name, text);
+	}
+	return true;
+}
+
+/* Performs one call of the protocol. For a query, *outcome is set when the reply is good; for a
+ * register that is done, the copies it chose become notes of `reply` (if not NULL). */
 static enum call_result call(struct exec_adapter *x, const struct adapter_request *req, const char *operation,
-                             const char *query, enum adapter_outcome *outcome, char *msg, size_t msglen)
+                             const char *query, enum adapter_outcome *outcome, struct adapter_reply *reply, char *msg,
+                             size_t msglen)
 {
 	struct buf id = BUF_INIT, request = BUF_INIT;
 	dag_op_id(req->dag, req->op, &id);
@@ -759,7 +936,8 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 		} else if (!f.status) {
 			snprintf(why, sizeof why, "the reply has no status field");
 		} else if (strcmp(f.status, "done") == 0) {
-			res = CALL_DONE;
+			if (!reply || take_copies(req, operation, &f, reply, why, sizeof why))
+				res = CALL_DONE;
 		} else if (strcmp(f.status, "failed") == 0 || strcmp(f.status, "transient") == 0) {
 			res = f.status[0] == 'f' ? CALL_FAILED : CALL_TRANSIENT;
 			snprintf(why, sizeof why, "%s", f.message && f.message[0] ? f.message : f.status);
@@ -791,7 +969,7 @@ static void perform(struct adapter *a, const struct adapter_request *req, struct
 		return;
 	}
 	char msg[ADAPTER_MESSAGE_MAX];
-	enum call_result r = call(x, req, operation, NULL, NULL, msg, sizeof msg);
+	enum call_result r = call(x, req, operation, NULL, NULL, reply, msg, sizeof msg);
 	enum adapter_status st = r == CALL_DONE ? ADAPTER_DONE : r == CALL_TRANSIENT ? ADAPTER_TRANSIENT : ADAPTER_FAILED;
 	adapter_reply_set(reply, st, "%s", st == ADAPTER_DONE ? "" : msg);
 }
@@ -822,7 +1000,7 @@ static enum adapter_outcome exec_query(struct adapter *a, const struct adapter_r
 	enum adapter_outcome outcome = ADAPTER_UNKNOWN;
 	char msg[ADAPTER_MESSAGE_MAX];
 	const char *asked = op_word((enum dag_op_kind)req->dag->ops[req->op].kind);
-	if (call(x, req, "query", asked, &outcome, msg, sizeof msg) != CALL_DONE) {
+	if (call(x, req, "query", asked, &outcome, NULL, msg, sizeof msg) != CALL_DONE) {
 		struct buf line = BUF_INIT;
 		buf_printf(&line, "%s (answering unknown)\n", msg);
 		log_write(x, &line);

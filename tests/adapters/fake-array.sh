@@ -4,10 +4,16 @@
 #
 # State, in $FAKE_ARRAY_DIR: dev.NAME and vm.NAME hold the last state of each device and VM;
 # effects.log gets one line per effect, "OP-ID OPERATION OBJECT SITE"; argv.log and env.log record
-# how each call was started (for the tests that check that secrets never reach argv).
+# how each call was started (for the tests that check that secrets never reach argv), and
+# request.OP-ID.log the last request of each operation.
+# Storage-migration records: record.DEVICE.VM holds the record the recovered copy of DEVICE has
+# for VM (completed or in-progress; no file: none). A register of a VM being moved (the request
+# gives its source and destination) registers the destination copy only if both devices hold a
+# completed record, says so under `copies`, and keeps its choice in copy.VM (COPY@SITE).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
-#   crash-after-effect, failed, transient, no-read.
+#   crash-after-effect, failed, transient, no-read; for a register: no-copies, bad-copy,
+#   stranger-copy.
 set -u
 
 operation=${1:-}
@@ -42,6 +48,7 @@ site=$(field site)
 
 printf '%s\n' "$*" >>"$dir/argv.log"
 env | sort >"$dir/env.$op.log"
+printf '%s\n' "$request" >"$dir/request.$op.log"
 echo "fake-array: $operation $op starting" >&2
 
 reply() { # status [message]
@@ -91,10 +98,41 @@ sync | prepare-failover | failover | set-preference | snapshot | reverse)
 	for d in $devices; do
 		effect "dev.$d" "$operation@$site"
 	done ;;
-shutdown | migrate | register | power-on)
+shutdown | migrate | power-on)
 	for v in $vms; do
 		effect "vm.$v" "$operation@$site"
 	done ;;
+register)
+	copies=
+	for v in $vms; do
+		line=$(printf '%s\n' "$request" | grep "^  - {name: $v, ")
+		src=$(printf '%s\n' "$line" | sed -n 's/.*, source: \([^,}]*\).*/\1/p')
+		dst=$(printf '%s\n' "$line" | sed -n 's/.*, destination: \([^,}]*\).*/\1/p')
+		if [ -z "$src" ]; then
+			effect "vm.$v" "$operation@$site"
+			continue
+		fi
+		on_src=$(cat "$dir/record.$src.$v" 2>/dev/null || echo none)
+		on_dst=$(cat "$dir/record.$dst.$v" 2>/dev/null || echo none)
+		if [ "$on_src" = completed ] && [ "$on_dst" = completed ]; then
+			copy=destination why="completed records on $src and $dst"
+		else
+			copy=source why="records: $src $on_src, $dst $on_dst"
+		fi
+		[ "$mode" = bad-copy ] && copy=elsewhere
+		effect "vm.$v" "$operation@$site"
+		printf '%s@%s\n' "$copy" "$site" >"$dir/copy.$v"
+		copies="$copies  $v: {copy: $copy, why: \"$why\"}
+"
+	done
+	[ "$mode" = stranger-copy ] && copies="$copies  nobody: {copy: source, why: \"?\"}
+"
+	if [ -n "$copies" ] && [ "$mode" != no-copies ]; then
+		echo "fake-array: $operation $op done" >&2
+		reply done
+		printf 'copies:\n%s' "$copies"
+		exit 0
+	fi ;;
 query)
 	asked=$(field query)
 	if [ -f "$dir/effects.log" ] && grep -q "^$op $asked " "$dir/effects.log"; then
