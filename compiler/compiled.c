@@ -2168,7 +2168,8 @@ static void finish_root(struct reader *p, struct frame *f)
 			                        dv->name, d->groups[dv->group].name));
 	}
 	free(listed);
-	qsort(p->migrations.items, p->migrations.len, sizeof(struct dag_migration), by_migration_vm);
+	if (p->migrations.len > 1) /* none: no array at all, which qsort may not be given */
+		qsort(p->migrations.items, p->migrations.len, sizeof(struct dag_migration), by_migration_vm);
 }
 
 static void mapping_end(struct reader *p, struct frame *f, struct src_range at)
