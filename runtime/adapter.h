@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../compiler/dag.h"
+#include "../lib/buf.h"
 
 /* What the scheduler asks: one operation of the compiled plan, one attempt of it. */
 struct adapter_request {
@@ -37,9 +38,9 @@ struct adapter_reply {
 	char message[ADAPTER_MESSAGE_MAX]; /* why it failed, for the journal and the report; "" if done */
 	int64_t duration_ms;           /* virtual time the call took (the simulator in virtual time);
 	                                  0 for adapters that take real time */
-	char *notes;                   /* NULL, or one line per VM the call has something to say about,
+	struct buf notes;              /* empty, or one line per VM the call has something to say about,
 	                                  "VM: text\n" (register: which copy of a VM being moved it
-	                                  registered, and why). Heap: adapter_perform starts it NULL,
+	                                  registered, and why). adapter_perform starts it empty,
 	                                  adapter_note appends, and whoever takes the reply frees it */
 };
 

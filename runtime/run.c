@@ -177,9 +177,7 @@ static void emit(struct run *x, uint32_t op, enum run_op_state st, uint32_t atte
  * journaled, before the attempt's done, and shown; then they are freed. */
 static void take_notes(struct run *x, uint32_t op, uint32_t attempt, struct adapter_reply *reply)
 {
-	char *notes = reply->notes;
-	reply->notes = NULL;
-	for (char *line = notes; reply->status == ADAPTER_DONE && line && *line;) {
+	for (char *line = reply->notes.data; reply->status == ADAPTER_DONE && line && *line;) {
 		char *end = strchr(line, '\n');
 		if (end)
 			*end = '\0';
@@ -188,7 +186,7 @@ static void take_notes(struct run *x, uint32_t op, uint32_t attempt, struct adap
 			x->o->on_note(x->o->ctx, x->now, op, line);
 		line = end ? end + 1 : line + strlen(line);
 	}
-	free(notes);
+	buf_free(&reply->notes);
 }
 
 static void stop_run(struct run *x, enum stop why, const char *message)

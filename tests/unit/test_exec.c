@@ -481,7 +481,7 @@ START_TEST(test_concurrent)
 	for (uint32_t i = 0; i < fx.l.dag.n_ops && n < 64; i++) {
 		const struct dag_op *op = &fx.l.dag.ops[i];
 		if (op->kind == DAG_SYNC || op->kind == DAG_SHUTDOWN || op->kind == DAG_REGISTER || op->kind == DAG_POWER_ON) {
-			w[n] = (struct worker){a, &fx.l.dag, i, {ADAPTER_FAILED, "", 0, NULL}};
+			w[n] = (struct worker){a, &fx.l.dag, i, {ADAPTER_FAILED, "", 0, BUF_INIT}};
 			n++;
 			effects += op->kind == DAG_SYNC ? 1 : fx.l.dag.workgroups[op->target].n_vms;
 		}

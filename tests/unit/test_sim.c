@@ -553,18 +553,18 @@ START_TEST(test_migration_copies)
 	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1)");
 	struct adapter_reply r = register_moved(a, d);
 	ck_done(r);
-	ck_assert_str_eq(r.notes, "app-01: registered the destination copy (on lun-1): the records on lun-3 and lun-1 "
+	ck_assert_str_eq(r.notes.data, "app-01: registered the destination copy (on lun-1): the records on lun-3 and lun-1 "
 	                          "both say the move completed\n");
-	free(r.notes);
+	buf_free(&r.notes);
 	/* Registered again (already there): the same note, nothing changes. */
 	r = perform(a, d, "s4.register.w2");
 	ck_done(r);
-	ck_assert_ptr_nonnull(strstr(r.notes, "registered the destination copy (on lun-1)"));
-	free(r.notes);
+	ck_assert_ptr_nonnull(strstr(r.notes.data, "registered the destination copy (on lun-1)"));
+	buf_free(&r.notes);
 	/* db-01 and db-02 are not being moved: no note. */
 	r = perform(a, d, "s4.register.w1");
 	ck_done(r);
-	ck_assert_ptr_null(r.notes);
+	ck_assert_ptr_null(r.notes.data);
 	buf_clear(&b);
 	sim_describe_vm(a, "app-01", &b);
 	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (destination copy on lun-1)");
@@ -582,9 +582,9 @@ START_TEST(test_migration_copies)
 	a = open_sim(d, &mem);
 	r = register_moved(a, d);
 	ck_done(r);
-	ck_assert_str_eq(r.notes, "app-01: registered the source copy (on lun-3): no migration record on lun-1 (lun-3 "
+	ck_assert_str_eq(r.notes.data, "app-01: registered the source copy (on lun-3): no migration record on lun-1 (lun-3 "
 	                          "says completed), so the move cannot be taken as completed\n");
-	free(r.notes);
+	buf_free(&r.notes);
 	buf_clear(&b);
 	sim_describe_vm(a, "app-01", &b);
 	ck_assert_ptr_nonnull(strstr(b.data, "off at west (source copy on lun-3)"));
@@ -593,16 +593,16 @@ START_TEST(test_migration_copies)
 	mem.records = stale;
 	a = open_sim(d, &mem);
 	r = register_moved(a, d);
-	ck_assert_ptr_nonnull(strstr(r.notes, "registered the source copy (on lun-3): the records on lun-3 and lun-1 say "
+	ck_assert_ptr_nonnull(strstr(r.notes.data, "registered the source copy (on lun-3): the records on lun-3 and lun-1 say "
 	                                      "the move was in progress"));
-	free(r.notes);
+	buf_free(&r.notes);
 	a->vt->close(a);
 	const char *disagree[] = {"lun-3=in-progress"};
 	mem.records = disagree;
 	a = open_sim(d, &mem);
 	r = register_moved(a, d);
-	ck_assert_ptr_nonnull(strstr(r.notes, "the records disagree (lun-3 says in-progress, lun-1 says completed)"));
-	free(r.notes);
+	ck_assert_ptr_nonnull(strstr(r.notes.data, "the records disagree (lun-3 says in-progress, lun-1 says completed)"));
+	buf_free(&r.notes);
 	a->vt->close(a);
 	/* Records that name no device of a record, or no state, are refused. */
 	char err[300] = "";
