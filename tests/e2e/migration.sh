@@ -40,6 +40,11 @@ check "db-01, not being moved, has no copy and no note" sh -c "! grep -q 'db-01.
 expect_status 0 "status" "$DRPLAN" status sim.journal
 contains "$scratch/out" "note 2" "status counts the two notes"
 
+# With the protected site gone, as in a real disaster: the records on the recovered copies decide.
+expect_status 0 "a disaster without east" drun --journal down.journal --down east "$dir/plan.drp"
+contains "$scratch/err" "app-01: registered the destination copy (on lun-2)" "the destination copy, east down"
+contains down.journal.sim/world.yaml "west: {power: on, copy: lun-2}}" "app-01 runs at west from lun-2"
+
 # The same from the compiled plan, as JSON events.
 expect_status 0 "from the compiled plan" "$DRPLAN" run --simulate --json --journal compiled.journal apps.yaml
 contains "$scratch/out" '{"event":"note","time_ms":' "a note is a JSON event"
