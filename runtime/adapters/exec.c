@@ -577,6 +577,7 @@ static void fields_free(struct reply_fields *f)
 }
 
 /* States of the `copies` mapping: VM name -> {copy, why}. */
+#define COPIES_ELSEWHERE "unknown field \"copies\": only a register reply has it"
 enum { COPIES_OFF, COPIES_VM, COPIES_ENTRY, COPIES_FIELD, COPIES_VALUE };
 
 /* One event inside `copies`; *state advances, *field holds the field name being read. False with
@@ -833,11 +834,8 @@ static bool take_copies(const struct adapter_request *req, const char *operation
 	const struct dag_op *op = &d->ops[req->op];
 	bool reg = strcmp(operation, "register") == 0 && op->target_kind == DAG_TARGET_WORKGROUP &&
 	           op->target < d->n_workgroups;
-	if (!reg) {
-		if (f->has_copies)
-			snprintf(why, whylen, "unknown field \"copies\": only a register reply has it");
-		return !f->has_copies;
-	}
+	if (!reg)
+		return true; /* call() refused its `copies` */
 	const struct dag_workgroup *wg = &d->workgroups[op->target];
 	for (size_t i = 0; i < f->n_copies; i++) {
 		const struct reply_copy *c = &f->copies[i];
@@ -922,6 +920,8 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 			snprintf(why, sizeof why, "the reply has no op field");
 		else if (strcmp(f.op, id.data) != 0)
 			snprintf(why, sizeof why, "the reply is for another operation (\"%.60s\")", f.op);
+		else if (f.has_copies && (query || strcmp(operation, "register") != 0))
+			snprintf(why, sizeof why, "%s", COPIES_ELSEWHERE);
 		else if (query) {
 			if (!f.outcome)
 				snprintf(why, sizeof why, "the reply has no outcome field");
@@ -1141,6 +1141,8 @@ bool exec_discover(const struct exec_options *o, const char *const *sites, uint3
 			snprintf(why, sizeof why, "%s", f.message ? f.message : f.status ? f.status : "the reply has no status field");
 		else if (!f.has_inventory)
 			snprintf(why, sizeof why, "the reply has no inventory mapping");
+		else if (f.has_copies)
+			snprintf(why, sizeof why, "%s", COPIES_ELSEWHERE);
 		else
 			ok = true;
 	}

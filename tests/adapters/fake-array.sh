@@ -12,8 +12,8 @@
 # completed record, says so under `copies`, and keeps its choice in copy.VM (COPY@SITE).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
-#   crash-after-effect, failed, transient, no-read; for a register: no-copies, bad-copy,
-#   stranger-copy.
+#   crash-after-effect, failed, transient, no-read, copies-elsewhere (`copies` in any reply); for a
+#   register: no-copies, bad-copy, stranger-copy.
 set -u
 
 operation=${1:-}
@@ -62,6 +62,7 @@ case $mode in
 garbage) printf 'drplan-adapter-reply: 1\n\top: %s\nstatus: done\n' "$op"; exit 0 ;;
 missing-status) printf 'drplan-adapter-reply: 1\nop: %s\n' "$op"; exit 0 ;;
 unknown-field) reply done; printf 'colour: blue\n'; exit 0 ;;
+copies-elsewhere) reply done; printf 'copies: {}\n'; exit 0 ;;
 huge) yes 'message: this reply never ends'; exit 0 ;;
 wrong-op) printf 'drplan-adapter-reply: 1\nop: s99.sync.other\nstatus: done\n'; exit 0 ;;
 silent) exit 0 ;;

@@ -307,6 +307,7 @@ static const struct hostile {
 	{"garbage", ADAPTER_FAILED, "exec:fake sync s1.sync.lun-3: the reply is not YAML (line "},
 	{"missing-status", ADAPTER_FAILED, "exec:fake sync s1.sync.lun-3: the reply has no status field"},
 	{"unknown-field", ADAPTER_FAILED, "unknown field \"colour\""},
+	{"copies-elsewhere", ADAPTER_FAILED, "unknown field \"copies\": only a register reply has it"},
 	{"huge", ADAPTER_FAILED, "the reply is larger than 1048576 bytes"},
 	{"wrong-op", ADAPTER_FAILED, "the reply is for another operation (\"s99.sync.other\")"},
 	{"silent", ADAPTER_TRANSIENT, "exec:fake sync s1.sync.lun-3: exited without a reply"},
