@@ -36,7 +36,7 @@ struct run_cli {
 	uint64_t seed;
 	uint32_t workers;
 	double time_scale;
-	struct listed down, fail, transient;
+	struct listed down, fail, transient, records;
 };
 
 /* ---- Progress: one line that rewrites itself on a terminal, plain lines otherwise, or JSON. */
@@ -171,6 +171,29 @@ static void on_event(void *ctx, const struct run_event *e)
 			progress_line(p, false);
 		}
 	}
+}
+
+/* An adapter's note about one VM (register: which copy of a VM being moved it used, and why): a
+ * line of its own, as failures are, or a JSON event. */
+static void on_note(void *ctx, int64_t time_ms, uint32_t op, const char *note)
+{
+	struct progress *p = ctx;
+	struct buf id = BUF_INIT;
+	dag_op_id(p->d, op, &id);
+	if (p->o->json) {
+		struct buf *b = &p->text;
+		buf_clear(b);
+		buf_printf(b, "{\"event\":\"note\",\"time_ms\":%lld,\"op\":", (long long)time_ms);
+		buf_json_string(b, id.data, id.len);
+		buf_puts(b, ",\"note\":");
+		buf_json_string(b, note, strlen(note));
+		buf_puts(b, "}\n");
+		fwrite(b->data, 1, b->len, stdout);
+	} else {
+		progress_break(p);
+		fprintf(stderr, "drplan: %s: %s\n", id.data, note);
+	}
+	buf_free(&id);
 }
 
 /* ---- The report at the end: every VM's outcome, and why for each failure. */
@@ -320,6 +343,10 @@ static void run_usage(FILE *out)
 	        "  --down SITE         the simulator's SITE is down (a disaster rehearsal; repeatable)\n"
 	        "  --fail OP|VM        this operation id or VM's operations fail (repeatable)\n"
 	        "  --transient OP      this operation fails transiently twice, then succeeds (repeatable)\n"
+	        "  --migration-record DEVICE=STATE\n"
+	        "                      the simulator finds storage-migration records saying STATE\n"
+	        "                      (completed, in-progress or none) on DEVICE's recovered copy\n"
+	        "                      (repeatable; default: the inventory's state, on both devices)\n"
 	        "  --no-discovery-check  do not compare the plan with a fresh discovery of its exec\n"
 	        "                      sites before the first operation (see docs/commands.md)\n"
 	        "  --faults FILE       inject the faults of this rules file (docs/faults.md): errors,\n"
@@ -361,6 +388,7 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 		{"down", required_argument, NULL, 'D'},
 		{"fail", required_argument, NULL, 'F'},
 		{"transient", required_argument, NULL, 't'},
+		{"migration-record", required_argument, NULL, 'M'},
 		{"strategy", required_argument, NULL, 'g'},
 		{"workers", required_argument, NULL, 'w'},
 		{"yes", no_argument, NULL, 'y'},
@@ -398,8 +426,11 @@ static int parse_options(int argc, char **argv, struct run_cli *o)
 		case 'D':
 		case 'F':
 		case 't':
-			if (!add_listed(opt == 'D' ? &o->down : opt == 'F' ? &o->fail : &o->transient, optarg))
-				return cli_usage_error("run", "at most %d of each of --down, --fail and --transient", MAX_LISTED);
+		case 'M':
+			if (!add_listed(opt == 'D' ? &o->down : opt == 'F' ? &o->fail : opt == 't' ? &o->transient : &o->records,
+			                optarg))
+				return cli_usage_error("run", "at most %d of each of --down, --fail, --transient and "
+				                       "--migration-record", MAX_LISTED);
 			break;
 		case 'g':
 			if (strcmp(optarg, "pipeline") == 0)
@@ -596,6 +627,7 @@ int cmd_run(int argc, char **argv)
 		.state_dir = sim_state.data, .seed = o.seed, .virtual_time = o.simulate, .time_scale = o.time_scale,
 		.down_sites = o.down.v, .n_down_sites = o.down.n, .fail = o.fail.v, .n_fail = o.fail.n,
 		.transient = o.transient.v, .n_transient = o.transient.n, .transient_failures = 2,
+		.records = o.records.v, .n_records = o.records.n,
 		.defer_sync = true,
 	};
 	sim = sim_open(d, &so, err, sizeof err);
@@ -629,7 +661,9 @@ int cmd_run(int argc, char **argv)
 	struct run_options ro = {
 		.adapter = faulty ? faulty : adapter, .journal = journal, .run = run_number, .virtual_time = o.simulate, .barrier = o.barrier,
 		.workers = o.workers, .confirm_prompts = o.yes, .script_dir = script_dir, .simulate_scripts = o.simulate,
-		.time_scale = o.time_scale, .resume = resume, .resume_vms = resume_vms, .script_log = o.simulate ? NULL : script_log.data, .on_event = on_event, .ctx = &pr, .interrupt = &interrupted,
+		.time_scale = o.time_scale, .resume = resume, .resume_vms = resume_vms,
+		.script_log = o.simulate ? NULL : script_log.data, .on_event = on_event, .on_note = on_note, .ctx = &pr,
+		.interrupt = &interrupted,
 	};
 	struct run_result r;
 	if (run_execute(d, &ro, &r) != 0) {

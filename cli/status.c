@@ -42,6 +42,7 @@ static enum status_class status_class_of(enum journal_state s)
 	case JOURNAL_RECONCILED_NOT_DONE:
 	case JOURNAL_RUN_START:
 	case JOURNAL_RUN_END:
+	case JOURNAL_NOTE:
 	case JOURNAL_N_STATES: break;
 	}
 	return STATUS_RUNNING;

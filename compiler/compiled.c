@@ -593,6 +593,30 @@ static void write_workgroups(struct writer *w, const struct dag *d)
 	w_seq_end(w);
 }
 
+/* The storage-migration records, only when there are some: a plan without them reads and writes
+ * as before. */
+static void write_migrations(struct writer *w, const struct dag *d)
+{
+	if (d->n_migrations == 0)
+		return;
+	w_word(w, "migrations");
+	w_seq(w, false);
+	for (uint32_t i = 0; i < d->n_migrations; i++) {
+		const struct dag_migration *mg = &d->migrations[i];
+		w_map(w, true);
+		w_word(w, "vm");
+		w_text(w, d->vms[mg->vm].name);
+		w_word(w, "from");
+		w_text(w, d->devices[mg->from].name);
+		w_word(w, "to");
+		w_text(w, d->devices[mg->to].name);
+		w_word(w, "state");
+		w_word(w, dag_migration_state_names[mg->state]);
+		w_map_end(w);
+	}
+	w_seq_end(w);
+}
+
 static void write_ops(struct writer *w, const struct dag *d)
 {
 	/* Every id once, up front: an operation's id is written once as itself and once per edge. */
@@ -669,6 +693,7 @@ bool compiled_emit(const struct dag *d, compiled_sink sink, void *ctx, char seal
 	write_world(w, d);
 	write_steps(w, d);
 	write_workgroups(w, d);
+	write_migrations(w, d);
 	write_ops(w, d);
 	w_map_end(w);
 	yaml_document_end_event_initialize(&w->ev, 1);
@@ -718,6 +743,7 @@ enum ctx {
 	C_WORKGROUP,
 	C_OP,
 	C_ADAPTER,
+	C_MIGRATION,
 	C_N_SHAPES,
 	C_LATENCY = C_N_SHAPES, /* operation kind -> {base-ms, per-vm-ms} */
 	C_VMS,                  /* VM name -> host or ~ */
@@ -759,7 +785,7 @@ static const char *const device_kind_words[] = {"replicated", "stretched", NULL}
 static const char *const move_words[] = {"storage", "live", NULL};
 static const char *const bool_words[] = {"false", "true", NULL};
 
-enum vocab { W_MODE, W_DEVICE_KIND, W_STEP, W_LIMIT_OP, W_SCOPE, W_MOVE, W_OP_KIND, W_EDGE_KIND };
+enum vocab { W_MODE, W_DEVICE_KIND, W_STEP, W_LIMIT_OP, W_SCOPE, W_MOVE, W_OP_KIND, W_EDGE_KIND, W_MIGRATION };
 
 static const char *const *vocabulary_words(enum vocab v)
 {
@@ -772,13 +798,14 @@ static const char *const *vocabulary_words(enum vocab v)
 	case W_MOVE: return move_words;
 	case W_OP_KIND: return dag_op_kind_names;
 	case W_EDGE_KIND: return dag_edge_kind_names;
+	case W_MIGRATION: return dag_migration_state_names;
 	}
 	return bool_words;
 }
 
 static const char *const vocabulary_nouns[] = {
 	"mode", "device kind", "step kind", "limit operation", "limit scope", "way of moving",
-	"operation kind", "edge kind",
+	"operation kind", "edge kind", "migration state",
 };
 
 struct field {
@@ -792,7 +819,7 @@ struct field {
 /* Keys, in the order the writer writes them (which the reader requires at the top level only). */
 enum { R_FORMAT, R_DIGEST, R_PLAN, R_PLAN_DIGEST, R_INVENTORY_DIGEST, R_MODE, R_FROM, R_TO, R_WORKGROUP_SIZE,
        R_RTO, R_PROTECTIONS, R_SITES, R_ADAPTERS, R_HOSTS, R_DEVICES, R_GROUPS, R_STEPS, R_LIMITS, R_LATENCY, R_WORKGROUPS,
-       R_OPERATIONS, R_N };
+       R_MIGRATIONS, R_OPERATIONS, R_N };
 enum { H_NAME, H_SITE, H_N };
 enum { D_NAME, D_KIND, D_SITE, D_PEER, D_PEER_SITE, D_GROUP, D_PREFER, D_N };
 enum { G_NAME, G_DEVICES, G_N };
@@ -803,6 +830,7 @@ enum { LT_BASE, LT_PER_VM, LT_N };
 enum { WG_ID, WG_PRIORITY, WG_MOVE, WG_DEVICES, WG_VMS, WG_N };
 enum { O_ID, O_AFTER, O_N };
 enum { A_SITE, A_KIND, A_SETTINGS, A_N };
+enum { M_VM, M_FROM, M_TO, M_STATE, M_N };
 #define MAX_FIELDS R_N
 
 #define I32 INT32_MAX
@@ -827,6 +855,7 @@ static const struct field root_fields[R_N] = {
 	{"limits", VT_LIST, C_LIMIT, 0, 0},
 	{"latency", VT_MAP, C_LATENCY, 0, 0},
 	{"workgroups", VT_LIST, C_WORKGROUP, 0, 0},
+	{"migrations", VT_LIST, C_MIGRATION, 0, 0},
 	{"operations", VT_LIST, C_OP, 0, 0},
 };
 static const struct field host_fields[H_N] = {
@@ -880,6 +909,12 @@ static const struct field adapter_fields[A_N] = {
 	{"kind", VT_NAME, 0, 0, 0},
 	{"settings", VT_MAP, C_SETTINGS, 0, 0},
 };
+static const struct field migration_fields[M_N] = {
+	{"vm", VT_REF, T_VM, 0, 0},
+	{"from", VT_REF, T_DEVICE, 0, 0},
+	{"to", VT_REF, T_DEVICE, 0, 0},
+	{"state", VT_WORD, W_MIGRATION, 0, 0},
+};
 static const struct field op_fields[O_N] = {
 	{"id", VT_OPID, 0, 0, 0},
 	{"after", VT_NAMES, NL_OPS, 0, 0},
@@ -899,7 +934,7 @@ struct shape {
 #define FIELDS(a) a, (uint8_t)(sizeof a / sizeof a[0])
 static const struct shape shapes[C_N_SHAPES] = {
 	[C_ROOT] = {"the compiled plan", "compiled plan", "at the top level", FIELDS(root_fields),
-	            (BIT(R_N) - 1) & ~(BIT(R_FROM) | BIT(R_TO) | BIT(R_ADAPTERS))},
+	            (BIT(R_N) - 1) & ~(BIT(R_FROM) | BIT(R_TO) | BIT(R_ADAPTERS) | BIT(R_MIGRATIONS))},
 	[C_HOST] = {"a host", "host", "in a host", FIELDS(host_fields), BIT(H_NAME)},
 	[C_DEVICE] = {"a device", "device", "in a device", FIELDS(device_fields),
 	              BIT(D_NAME) | BIT(D_KIND) | BIT(D_SITE) | BIT(D_PEER_SITE)},
@@ -913,6 +948,8 @@ static const struct shape shapes[C_N_SHAPES] = {
 	                 BIT(WG_ID) | BIT(WG_MOVE) | BIT(WG_DEVICES) | BIT(WG_VMS)},
 	[C_OP] = {"an operation", "operation", "in an operation", FIELDS(op_fields), BIT(O_ID)},
 	[C_ADAPTER] = {"an adapter", "adapter", "in an adapter", FIELDS(adapter_fields), BIT(A_SITE) | BIT(A_KIND)},
+	[C_MIGRATION] = {"a storage migration", "storage migration", "in a storage migration", FIELDS(migration_fields),
+	                 BIT(M_VM) | BIT(M_FROM) | BIT(M_TO) | BIT(M_STATE)},
 };
 
 /* ---- The reader: state */
@@ -1000,8 +1037,9 @@ struct reader {
 	unsigned depth;
 	struct frame frames[COMPILED_MAX_DEPTH];
 	/* The DAG's tables as they grow. */
-	struct vec sites, hosts, devices, groups, steps, limits, workgroups, vms;
+	struct vec sites, hosts, devices, groups, steps, limits, workgroups, vms, migrations;
 	struct strmap maps[T_N];
+	uint8_t *vm_migrated;  /* per VM: a record was read (scratch, from the first record) */
 	/* A sequence of device names being read, and its duplicates check. */
 	struct vec list;
 	uint32_t *device_mark, n_device_mark, list_serial;
@@ -1091,6 +1129,8 @@ static void sync_tables(struct reader *p)
 	d->n_workgroups = (uint32_t)p->workgroups.len;
 	d->vms = p->vms.items;
 	d->n_vms = (uint32_t)p->vms.len;
+	d->migrations = p->migrations.items;
+	d->n_migrations = (uint32_t)p->migrations.len;
 }
 
 /* ---- Byte offsets */
@@ -1855,6 +1895,57 @@ static void finish_workgroup(struct reader *p, struct frame *f)
 		                        "(%lld)", i + 1, g->n_vms, (long long)root->slots[R_WORKGROUP_SIZE].num));
 }
 
+/* A storage-migration record: its VM's workgroup must recover both devices before its register,
+ * which chooses between the two copies (so neither may be stretched, nor the same). Records are
+ * kept in VM order, as dag_vm_migration searches them. */
+static void finish_migration(struct reader *p, struct frame *f)
+{
+	const struct slot *s = f->slots;
+	if (!has(f, M_VM) || !has(f, M_FROM) || !has(f, M_TO) || !has(f, M_STATE))
+		return;
+	const struct dag *d = p->d;
+	uint32_t vm = (uint32_t)s[M_VM].num, from = (uint32_t)s[M_FROM].num, to = (uint32_t)s[M_TO].num;
+	const char *name = d->vms[vm].name;
+	if (!p->vm_migrated)
+		p->vm_migrated = arena_alloc(&p->scratch, p->vms.len + 1);
+	if (p->vm_migrated[vm]) {
+		recompile_hint(rd_error(p, DRP054, s[M_VM].at, "VM '%s' has two storage-migration records", name));
+		return;
+	}
+	p->vm_migrated[vm] = 1;
+	if (from == to) {
+		recompile_hint(rd_error(p, DRP054, s[M_TO].at, "the storage migration of VM '%s' moves it from device "
+		                        "'%s' to the same device", name, d->devices[from].name));
+		return;
+	}
+	const struct dag_workgroup *wg = &d->workgroups[d->vms[vm].workgroup];
+	for (int k = M_FROM; k <= M_TO; k++) {
+		uint32_t dev = (uint32_t)s[k].num;
+		if (d->devices[dev].kind == DAG_STRETCHED) {
+			recompile_hint(rd_error(p, DRP054, s[k].at, "the storage migration of VM '%s' involves stretched device "
+			                        "'%s'", name, d->devices[dev].name));
+			return;
+		}
+		bool under = false;
+		for (uint32_t j = 0; j < wg->n_devices && !under; j++)
+			under = wg->devices[j] == dev;
+		if (!under) {
+			recompile_hint(rd_error(p, DRP054, s[k].at, "VM '%s' is being moved to or from device '%s', which its "
+			                        "workgroup 'w%u' does not recover", name, d->devices[dev].name,
+			                        d->vms[vm].workgroup + 1));
+			return;
+		}
+	}
+	struct dag_migration *mg = vec_push(&p->migrations);
+	*mg = (struct dag_migration){vm, from, to, (uint32_t)s[M_STATE].num};
+}
+
+static int by_migration_vm(const void *a, const void *b)
+{
+	uint32_t x = ((const struct dag_migration *)a)->vm, y = ((const struct dag_migration *)b)->vm;
+	return (x > y) - (x < y);
+}
+
 /* Whether an operation of this kind may act on this kind of target. */
 /* An operation's id, "s<step>.<kind>[.<target>]" (dag_op_id), into its step, kind and target. The
  * target's table follows from the kind; a failover's is a consistency group if one has that name,
@@ -2043,6 +2134,8 @@ static void finish_root(struct reader *p, struct frame *f)
 			                        dv->name, d->groups[dv->group].name));
 	}
 	free(listed);
+	if (p->migrations.len > 1) /* none: no array at all, which qsort may not be given */
+		qsort(p->migrations.items, p->migrations.len, sizeof(struct dag_migration), by_migration_vm);
 }
 
 static void mapping_end(struct reader *p, struct frame *f, struct src_range at)
@@ -2077,6 +2170,7 @@ static void mapping_end(struct reader *p, struct frame *f, struct src_range at)
 	case C_WORKGROUP: finish_workgroup(p, f); break;
 	case C_OP: finish_op(p, f, at); break;
 	case C_ADAPTER: finish_adapter(p, f); break;
+	case C_MIGRATION: finish_migration(p, f); break;
 	default: break;
 	}
 	sync_tables(p);
@@ -2560,10 +2654,12 @@ bool compiled_read(struct dag *d, const struct src_file *src, struct diag_list *
 	p->scratch_strings.arena = &p->scratch;
 	struct vec *tables[] = {
 		&p->sites, &p->hosts, &p->devices, &p->groups, &p->steps, &p->limits, &p->workgroups, &p->vms,
+		&p->migrations,
 	};
 	static const size_t sizes[] = {
 		sizeof(struct dag_site), sizeof(struct dag_host), sizeof(struct dag_device), sizeof(struct dag_group),
 		sizeof(struct dag_step), sizeof(struct dag_limit), sizeof(struct dag_workgroup), sizeof(struct dag_vm),
+		sizeof(struct dag_migration),
 	};
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
 		vec_init(tables[i], sizes[i], &d->arena);

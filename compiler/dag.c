@@ -299,6 +299,21 @@ void dag_derive(struct dag *d)
 		d->edges[i].kind = dag_edge_kind_of(d, d->edges[i].from, d->edges[i].to);
 }
 
+const char *const dag_migration_state_names[] = {"completed", "in-progress", NULL};
+
+static int migration_of_vm(const void *key, const void *entry)
+{
+	uint32_t vm = *(const uint32_t *)key, other = ((const struct dag_migration *)entry)->vm;
+	return (vm > other) - (vm < other);
+}
+
+const struct dag_migration *dag_vm_migration(const struct dag *d, uint32_t vm)
+{
+	if (d->n_migrations == 0)
+		return NULL;
+	return bsearch(&vm, d->migrations, d->n_migrations, sizeof *d->migrations, migration_of_vm);
+}
+
 uint32_t dag_op_vms(const struct dag *d, uint32_t i)
 {
 	const struct dag_op *op = &d->ops[i];

@@ -110,6 +110,18 @@ struct dag_vm {
 	uint32_t workgroup;
 };
 
+/* A VM that was being moved between two replicated devices when the inventory was taken (a
+ * storage-migration record, docs/inventory.md). Both devices are in its workgroup's, so both copies
+ * are recovered before `register`, which registers the copy that the records found on the recovered
+ * devices choose (the run decides, not the compiler). */
+enum dag_migration_state { DAG_MIGRATION_COMPLETED, DAG_MIGRATION_IN_PROGRESS };
+struct dag_migration {
+	uint32_t vm;                   /* index into dag.vms */
+	uint32_t from, to;             /* devices: the source copy's and the destination copy's */
+	uint32_t state;                /* enum dag_migration_state, as the inventory recorded it: the
+	                                  simulator's starting world, never the run's choice */
+};
+
 /* VMs that move together: same priority, same way of moving, same devices. Its VMs are contiguous
  * in dag.vms, sorted by name. */
 struct dag_workgroup {
@@ -190,6 +202,8 @@ struct dag {
 	uint32_t n_vms;
 	struct dag_workgroup *workgroups;
 	uint32_t n_workgroups;
+	struct dag_migration *migrations; /* sorted by VM, at most one per VM */
+	uint32_t n_migrations;
 	struct dag_step *steps;
 	uint32_t n_steps;
 	struct dag_limit *limits;
@@ -253,6 +267,9 @@ unsigned dag_op_default_flags(const struct dag *d, const struct dag_op *op);
 enum dag_edge_kind dag_edge_kind_of(const struct dag *d, uint32_t from, uint32_t to);
 /* Sets every operation's site and flags and every edge's kind to the above (before dag_finish). */
 void dag_derive(struct dag *d);
+/* A VM's storage-migration record, or NULL. */
+const struct dag_migration *dag_vm_migration(const struct dag *d, uint32_t vm);
+extern const char *const dag_migration_state_names[]; /* "completed", "in-progress" */
 /* The VMs an operation acts on: its workgroup's, or none. */
 uint32_t dag_op_vms(const struct dag *d, uint32_t op);
 /* Expected duration under d->latency. */

@@ -299,6 +299,21 @@ static uint32_t *after_levels(const struct model *m, const uint32_t *plan_vms, u
 	return level;
 }
 
+/* Inserts a DAG device into a sorted device set of n, once; returns the new size. */
+static uint32_t devset_add(uint32_t *key, uint32_t n, uint32_t dev)
+{
+	if (dev == DAG_NONE)
+		return n;
+	uint32_t j = n;
+	while (j > 0 && key[j - 1] > dev)
+		j--;
+	if (j > 0 && key[j - 1] == dev)
+		return n;
+	memmove(key + j + 1, key + j, (n - j) * sizeof *key);
+	key[j] = dev;
+	return n + 1;
+}
+
 static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32_t n_plan_vms)
 {
 	const struct model *m = l->m;
@@ -327,14 +342,13 @@ static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32
 		const struct model_vm *vm = &m->vms[plan_vms[i]];
 		/* Its devices, as sorted DAG indices (a VM has a handful: insertion sort). */
 		uint32_t n = 0;
-		for (uint32_t k = 0; k < vm->n_devices && n < 64; k++) {
-			uint32_t dev = l->device_of[vm->devices[k]];
-			uint32_t j = n++;
-			while (j > 0 && key[j - 1] > dev) {
-				key[j] = key[j - 1];
-				j--;
-			}
-			key[j] = dev;
+		for (uint32_t k = 0; k < vm->n_devices && n < 64; k++)
+			n = devset_add(key, n, l->device_of[vm->devices[k]]);
+		/* A VM being moved needs both copies recovered before its register: both devices. */
+		uint32_t mg = m->vm_migration ? m->vm_migration[plan_vms[i]] : MODEL_NONE;
+		if (mg != MODEL_NONE && n < 63) {
+			n = devset_add(key, n, l->device_of[m->migrations[mg].from]);
+			n = devset_add(key, n, l->device_of[m->migrations[mg].to]);
 		}
 		struct vm_group g = {vm->priority, level[plan_vms[i]], vm->live, DAG_NONE, 0, 0};
 		if (prev_group != DAG_NONE && n == prev_n && memcmp(key, prev_key, n * sizeof *key) == 0 &&
@@ -405,6 +419,11 @@ static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32
 	d->vms = arena_alloc(&d->arena, ((size_t)n_plan_vms + 1) * sizeof *d->vms);
 	d->n_workgroups = n_workgroups;
 	d->workgroups = arena_alloc(&d->arena, ((size_t)n_workgroups + 1) * sizeof *d->workgroups);
+	/* The records of the plan's VMs, filled in DAG VM order below (groups are in `first` order). */
+	uint32_t n_migrations = 0;
+	for (uint32_t i = 0; i < n_plan_vms && m->vm_migration; i++)
+		n_migrations += m->vm_migration[plan_vms[i]] != MODEL_NONE;
+	d->migrations = arena_alloc(&d->arena, ((size_t)n_migrations + 1) * sizeof *d->migrations);
 	uint32_t w = 0;
 	for (uint32_t k = 0; k < n_groups; k++) {
 		const struct vm_group *g = &groups[order[k]];
@@ -424,6 +443,16 @@ static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32
 					.workgroup = w,
 				};
 				l->workgroup_of_vm[v] = w;
+				uint32_t mg = n_migrations ? m->vm_migration[v] : MODEL_NONE;
+				/* Both devices are the plan's once validation passed (DRP059). */
+				if (mg != MODEL_NONE && l->device_of[m->migrations[mg].from] != DAG_NONE &&
+				    l->device_of[m->migrations[mg].to] != DAG_NONE) {
+					const struct model_migration *rec = &m->migrations[mg];
+					d->migrations[d->n_migrations++] = (struct dag_migration){
+						g->first + start + j, l->device_of[rec->from], l->device_of[rec->to],
+						rec->completed ? DAG_MIGRATION_COMPLETED : DAG_MIGRATION_IN_PROGRESS,
+					};
+				}
 			}
 		}
 	}

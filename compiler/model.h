@@ -89,6 +89,15 @@ struct model_vm {
 	uint32_t name_len;             /* strlen(name) (here, to keep the struct at 64 bytes) */
 };
 
+/* A storage-migration record of the inventories that passed validation (DRP057, DRP058): the VM was
+ * being moved from one replicated device to another when the inventory was taken. Which copy a run
+ * registers is decided at run time, from the records found on the recovered devices. */
+struct model_migration {
+	uint32_t vm, from, to;         /* VM and devices */
+	bool completed;                /* the state the inventory recorded */
+	const struct inv_migration *inv;
+};
+
 struct model_step {
 	const struct ast_stmt *stmt;
 	enum ast_step_kind kind;
@@ -134,6 +143,9 @@ struct model {
 	uint32_t n_vms;
 	struct model_after *afters;
 	uint32_t n_afters;
+	struct model_migration *migrations;
+	uint32_t n_migrations;
+	uint32_t *vm_migration;        /* per VM: its record in migrations, or MODEL_NONE */
 	struct model_plan *plans;
 	uint32_t n_plans;
 	/* Name lookups. */

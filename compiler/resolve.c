@@ -921,19 +921,79 @@ static void check_dependency_cycles(struct builder *b)
 	free(colour);
 }
 
-/* Storage-migration records must name known VMs and devices. */
+/* Whether device d is one of the VM's. */
+static bool vm_on_device(const struct model_vm *vm, uint32_t d)
+{
+	for (uint32_t k = 0; k < vm->n_devices; k++)
+		if (vm->devices[k] == d)
+			return true;
+	return false;
+}
+
+/* Storage-migration records must name known VMs and devices (DRP030), move a VM's disks between two
+ * different replicated devices, one of them the VM's (DRP057), once per VM (DRP058). The records
+ * that pass are kept in m->migrations; the plans check their devices' coverage (DRP059). */
 static void check_migrations(struct builder *b)
 {
+	struct model *m = b->m;
+	size_t total = 0;
+	for (size_t k = 0; k < b->program->n_inventories; k++)
+		total += b->program->inventories[k]->n_migrations;
+	m->migrations = arena_alloc(&m->arena, (total + 1) * sizeof *m->migrations);
+	m->vm_migration = arena_alloc(&m->arena, ((size_t)m->n_vms + 1) * sizeof *m->vm_migration);
+	memset(m->vm_migration, 0xff, ((size_t)m->n_vms + 1) * sizeof *m->vm_migration);
 	for (size_t k = 0; k < b->program->n_inventories; k++) {
 		const struct inventory *inv = b->program->inventories[k];
 		for (uint32_t i = 0; i < inv->n_migrations; i++) {
 			const struct inv_migration *mg = &inv->migrations[i];
+			uint32_t vm = MODEL_NONE, from = MODEL_NONE, to = MODEL_NONE;
 			if (mg->vm.text)
-				resolve(b, KIND_VM, mg->vm.text, mg->vm.at);
+				vm = resolve(b, KIND_VM, mg->vm.text, mg->vm.at);
 			if (mg->from.text)
-				resolve(b, KIND_DEVICE, mg->from.text, mg->from.at);
+				from = resolve(b, KIND_DEVICE, mg->from.text, mg->from.at);
 			if (mg->to.text)
-				resolve(b, KIND_DEVICE, mg->to.text, mg->to.at);
+				to = resolve(b, KIND_DEVICE, mg->to.text, mg->to.at);
+			if (vm == MODEL_NONE || from == MODEL_NONE || to == MODEL_NONE)
+				continue;
+			const struct model_vm *v = &m->vms[vm];
+			if (from == to) {
+				struct diag *e = error(b, DRP057, mg->to.at,
+				                       "the storage migration of VM '%s' moves it from device '%s' to the same device",
+				                       v->name, m->devices[from].name);
+				diag_hint(e, "a storage migration moves a VM's disks to another device: correct 'from' or 'to'");
+				continue;
+			}
+			const struct inv_str *stretched = m->devices[from].kind == AST_DEVICE_STRETCHED ? &mg->from
+			                                  : m->devices[to].kind == AST_DEVICE_STRETCHED ? &mg->to : NULL;
+			if (stretched) {
+				struct diag *e = error(b, DRP057, stretched->at,
+				                       "the storage migration of VM '%s' involves stretched device '%s'", v->name,
+				                       stretched->text);
+				diag_hint(e, "a stretched device has one copy, at both sites, so there is no copy to choose: "
+				             "migration records are for moves between replicated devices");
+				continue;
+			}
+			if (!vm_on_device(v, from) && !vm_on_device(v, to)) {
+				struct diag *e = error(b, DRP057, mg->vm.at,
+				                       "VM '%s' has no disk on device '%s' or '%s', between which its storage "
+				                       "migration moves it", v->name, m->devices[from].name, m->devices[to].name);
+				diag_hint(e, "a VM being moved has its disks on the source device, or on the destination once "
+				             "the move has completed: correct the record or the VM's devices");
+				diag_note(e, v->at, "'%s' is declared here", v->name);
+				continue;
+			}
+			if (m->vm_migration[vm] != MODEL_NONE) {
+				struct diag *e = error(b, DRP058, mg->vm.at, "VM '%s' has a second storage-migration record",
+				                       v->name);
+				diag_hint(e, "a VM moves between two devices at a time: keep one record per VM, the latest");
+				diag_note(e, m->migrations[m->vm_migration[vm]].inv->at, "the first record of '%s' is here",
+				          v->name);
+				continue;
+			}
+			m->vm_migration[vm] = m->n_migrations;
+			m->migrations[m->n_migrations++] = (struct model_migration){
+				vm, from, to, mg->state == INV_MIGRATION_COMPLETED, mg,
+			};
 		}
 	}
 }
@@ -1233,6 +1293,28 @@ static void plan_coverage(struct builder *b, struct model_plan *plan)
 	free(holder);
 	free(count);
 	free(explained);
+	/* A VM being moved needs both copies recovered, so that the records on them can decide: the
+	 * device of the pair that is not the VM's own (DRP034 reports those) must be covered too. */
+	for (uint32_t i = 0; i < m->n_migrations; i++) {
+		const struct model_migration *mg = &m->migrations[i];
+		const struct model_vm *vm = &m->vms[mg->vm];
+		bool in_plan = false;
+		for (uint32_t k = 0; k < vm->n_devices && !in_plan; k++)
+			in_plan = plan->covered[vm->devices[k]];
+		if (!in_plan)
+			continue;
+		uint32_t out = !plan->covered[mg->from] && !vm_on_device(vm, mg->from) ? mg->from
+		               : !plan->covered[mg->to] && !vm_on_device(vm, mg->to) ? mg->to : MODEL_NONE;
+		if (out == MODEL_NONE)
+			continue;
+		struct diag *e = error(b, DRP059, protect->at,
+		                       "VM '%s' was being moved from device '%s' to '%s', but no protection group of plan "
+		                       "'%s' covers '%s'", vm->name, m->devices[mg->from].name, m->devices[mg->to].name,
+		                       plan->name, m->devices[out].name);
+		diag_hint(e, "both copies of a VM being moved must be recovered for its migration records to choose "
+		             "between them: add '%s' to a protection group of the plan", m->devices[out].name);
+		diag_note(e, mg->inv->at, "the storage-migration record of '%s' is here", vm->name);
+	}
 }
 
 static int first_step(const struct model_plan *plan, enum ast_step_kind kind)

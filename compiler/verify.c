@@ -788,8 +788,12 @@ static void check_workgroups(struct verifier *v)
 			seq++;
 			uint32_t distinct = 0;
 			bool stray = false;
-			for (uint32_t j = 0; j < vm->n_devices; j++) {
-				uint32_t md = vm->devices[j];
+			/* Its devices, and for a VM being moved both devices of its storage-migration record:
+			 * both copies are recovered before its register, which chooses one (guarantee 3). */
+			const struct model_migration *mg =
+			        m->vm_migration && m->vm_migration[mv] != MODEL_NONE ? &m->migrations[m->vm_migration[mv]] : NULL;
+			for (uint32_t j = 0; j < vm->n_devices + (mg ? 2 : 0); j++) {
+				uint32_t md = j < vm->n_devices ? vm->devices[j] : j == vm->n_devices ? mg->from : mg->to;
 				if (vm_dev[md] == seq)
 					continue;
 				vm_dev[md] = seq;
@@ -816,6 +820,34 @@ static void check_workgroups(struct verifier *v)
 			VIOLATION(v, G_WORKGROUPS, "VM '%s' of the plan is in no workgroup", m->vms[mv].name);
 	free(vm_dev);
 	free(wg_dev);
+}
+
+/* The DAG carries exactly the model's storage-migration records of the plan's VMs, in VM order: a
+ * record lost would register the source copy of a VM whose move had completed. */
+static void check_migrations(struct verifier *v)
+{
+	const struct dag *d = v->d;
+	const struct model *m = v->m;
+	uint32_t expected = 0;
+	for (uint32_t mv = 0; mv < m->n_vms && m->vm_migration; mv++)
+		expected += v->vm_wg[mv] != NONE && m->vm_migration[mv] != MODEL_NONE;
+	if (d->n_migrations != expected)
+		VIOLATION(v, G_WORKGROUPS, "the DAG carries %u storage-migration records, the plan's VMs have %u",
+		          d->n_migrations, expected);
+	for (uint32_t i = 0; i < d->n_migrations; i++) {
+		const struct dag_migration *dm = &d->migrations[i];
+		if (dm->vm >= d->n_vms || dm->from >= d->n_devices || dm->to >= d->n_devices ||
+		    (i > 0 && d->migrations[i - 1].vm >= dm->vm)) {
+			VIOLATION(v, G_STRUCTURE, "storage-migration record #%u is out of range or out of order", i);
+			continue;
+		}
+		uint32_t mv = v->vm_m[dm->vm];
+		uint32_t r = m->vm_migration ? m->vm_migration[mv] : MODEL_NONE;
+		if (r == MODEL_NONE || v->dev_m[dm->from] != m->migrations[r].from || v->dev_m[dm->to] != m->migrations[r].to ||
+		    (dm->state == DAG_MIGRATION_COMPLETED) != m->migrations[r].completed)
+			VIOLATION(v, G_WORKGROUPS, "the DAG's storage-migration record of VM '%s' is not the inventory's",
+			          d->vms[dm->vm].name);
+	}
 }
 
 /* The plan's VMs that carry each `after` clause, and no VM beside one of its targets. */
@@ -1812,6 +1844,7 @@ bool verify_dag(const struct dag *d, const struct model *m, uint32_t plan, struc
 	if (v.n_violations == 0) {
 		index_steps(&v);
 		check_workgroups(&v);
+		check_migrations(&v);
 		check_after_workgroups(&v);
 		account_ops(&v);
 		if (order_ops(&v)) {

@@ -78,6 +78,21 @@ void adapter_reply_set(struct adapter_reply *reply, enum adapter_status status, 
 	}
 }
 
+void adapter_note(struct adapter_reply *reply, const char *vm, const char *fmt, ...)
+{
+	struct buf *b = &reply->notes;
+	size_t start = b->len;
+	buf_printf(b, "%s: ", vm);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	for (size_t i = start; i < b->len; i++)
+		if (b->data[i] == '\n' || b->data[i] == '\r')
+			b->data[i] = ' ';
+	buf_putc(b, '\n');
+}
+
 /* The entry that performs a kind, or NULL for the kinds that are not an adapter's (plan operations
  * and scripts, which the scheduler runs itself). */
 static adapter_fn entry_for(const struct adapter_vtable *vt, enum dag_op_kind kind)
@@ -111,6 +126,7 @@ void adapter_perform(struct adapter *a, const struct adapter_request *req, struc
 	reply->status = ADAPTER_DONE;
 	reply->message[0] = '\0';
 	reply->duration_ms = 0;
+	reply->notes = (struct buf)BUF_INIT;
 	const struct dag *d = req->dag;
 	if (!d || req->op >= d->n_ops) {
 		adapter_reply_set(reply, ADAPTER_FAILED, "no operation %u in the plan", req->op);
@@ -135,7 +151,7 @@ void adapter_perform(struct adapter *a, const struct adapter_request *req, struc
 		/* The protected site's half first. In disaster mode that site may be gone: its failure is
 		 * ignored (docs/language.md, "failover storage"), whatever the operation's own flags say,
 		 * since promoting the peer is not best-effort. */
-		struct adapter_reply prep = {ADAPTER_DONE, "", 0};
+		struct adapter_reply prep = {ADAPTER_DONE, "", 0, BUF_INIT};
 		a->vt->prepare_failover(a, req, &prep);
 		bool ignore = req->best_effort || d->mode == AST_MODE_DISASTER;
 		if (prep.status != ADAPTER_DONE && !ignore) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../compiler/dag.h"
+#include "../lib/buf.h"
 
 /* What the scheduler asks: one operation of the compiled plan, one attempt of it. */
 struct adapter_request {
@@ -49,6 +50,10 @@ struct adapter_reply {
 	char message[ADAPTER_MESSAGE_MAX]; /* why it failed, for the journal and the report; "" if done */
 	int64_t duration_ms;           /* virtual time the call took (the simulator in virtual time);
 	                                  0 for adapters that take real time */
+	struct buf notes;              /* empty, or one line per VM the call has something to say about,
+	                                  "VM: text\n" (register: which copy of a VM being moved it
+	                                  registered, and why). adapter_perform starts it empty,
+	                                  adapter_note appends, and whoever takes the reply frees it */
 };
 
 /* After a fault, what became of an operation (or of one VM of it) that was in flight. */
@@ -126,6 +131,11 @@ void adapter_query(struct adapter *a, const struct adapter_request *req, struct 
 /* The whole operation's outcome: adapter_query with an answer array of its own for a workgroup
  * operation (the VMs req names, summed up). For callers that need no per-VM detail. */
 enum adapter_outcome adapter_query_op(struct adapter *a, const struct adapter_request *req);
+
+/* Appends a note about one VM to reply->notes: "vm: text", on one line (line breaks in the text
+ * become spaces). */
+void adapter_note(struct adapter_reply *reply, const char *vm, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Fills reply with a status and a printf-style message. */
 void adapter_reply_set(struct adapter_reply *reply, enum adapter_status status, const char *fmt, ...)

@@ -23,7 +23,7 @@
 
 const char *const journal_state_names[] = {
 	"run-start", "start", "done", "failed", "retry", "timeout", "ignored", "skipped", "reconciled-done",
-	"reconciled-not-done", "prompt-confirmed", "run-end", "vm-done",
+	"reconciled-not-done", "prompt-confirmed", "run-end", "vm-done", "note",
 };
 _Static_assert(sizeof journal_state_names / sizeof journal_state_names[0] == JOURNAL_N_STATES,
                "one name per journal state");

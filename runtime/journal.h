@@ -12,7 +12,8 @@
 #include "../compiler/dag.h"
 #include "../lib/buf.h"
 
-/* Version 2 added the vm-done record; version 1 journals are still read (they cannot hold one). */
+/* Version 2 added the vm-done and note records; version 1 journals are still read (they cannot hold
+ * them). */
 #define JOURNAL_FORMAT_VERSION 2
 #define JOURNAL_OLDEST_VERSION 1
 #define JOURNAL_MAGIC "drplan-journal"
@@ -38,6 +39,9 @@ enum journal_state {
 	JOURNAL_RUN_END,             /* op DAG_NONE; message: the summary */
 	JOURNAL_VM_DONE,             /* after a fault, the adapter says one VM of a workgroup op took
 	                                effect; message: the VM's name, a space, what was found */
+	JOURNAL_NOTE,                /* not a state change: what an adapter said about one VM of the
+	                                attempt ("VM: text"; register: which copy of a VM being moved
+	                                it used, and why), before the attempt's done */
 	JOURNAL_N_STATES
 };
 extern const char *const journal_state_names[]; /* "run-start", "start", "done", ... */

@@ -269,6 +269,22 @@ static void emit(struct run *x, uint32_t op, enum run_op_state st, uint32_t atte
 	x->o->on_event(x->o->ctx, &e);
 }
 
+/* Takes the notes of an attempt's reply (adapter.h): for an attempt that succeeded, each is
+ * journaled, before the attempt's done, and shown; then they are freed. */
+static void take_notes(struct run *x, uint32_t op, uint32_t attempt, struct adapter_reply *reply)
+{
+	for (char *line = reply->notes.data; reply->status == ADAPTER_DONE && line && *line;) {
+		char *end = strchr(line, '\n');
+		if (end)
+			*end = '\0';
+		record(x, op, attempt, JOURNAL_NOTE, line);
+		if (x->o->on_note)
+			x->o->on_note(x->o->ctx, x->now, op, line);
+		line = end ? end + 1 : line + strlen(line);
+	}
+	buf_free(&reply->notes);
+}
+
 static void stop_run(struct run *x, enum stop why, const char *message)
 {
 	if (x->stop == STOP_NONE)
@@ -839,6 +855,7 @@ static void start(struct run *x, uint32_t op)
 		if (o->virtual_time) {
 			struct adapter_reply reply;
 			perform(x, op, attempt, &reply);
+			take_notes(x, op, attempt, &reply);
 			complete_at(x, op, x->now + (reply.duration_ms > 0 ? reply.duration_ms : 0), reply.status,
 			            reply.message);
 		} else {
@@ -876,6 +893,8 @@ static void finish_job(struct run *x, struct job *j)
 {
 	x->in_flight--;
 	if (j->kind != JOB_PROMPT) {
+		if (j->kind == JOB_ADAPTER)
+			take_notes(x, j->op, j->attempt, &j->reply);
 		finish(x, j->op, j->reply.status, j->reply.message);
 	} else if (j->answer == PROMPT_CONFIRMED) {
 		record(x, j->op, j->attempt, JOURNAL_PROMPT_CONFIRMED, "operator");
@@ -977,7 +996,7 @@ static void reconcile(struct run *x)
 			};
 			enum adapter_outcome out;
 			const char *why = NULL, *unknown = "cannot tell whether it happened: check by hand";
-			struct adapter_reply vm_reply = {ADAPTER_DONE, "", 0};
+			struct adapter_reply vm_reply = {ADAPTER_DONE, "", 0, BUF_INIT};
 			if (vm_op_workgroup(d, i)) {
 				/* Per VM: those the journal records done stay done, the adapter answers for the
 				 * others, and what it found done is journaled (vm-done) before anything else.

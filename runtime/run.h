@@ -59,6 +59,9 @@ struct run_options {
 	                                  the journal records it done (vm-done), never acted on again:
 	                                  see run_resume_note_vm */
 	void (*on_event)(void *ctx, const struct run_event *e);
+	/* For output: an adapter's note about one VM of an operation that succeeded ("VM: text", valid
+	 * during the call only), journaled as a `note` record. May be NULL. */
+	void (*on_note)(void *ctx, int64_t time_ms, uint32_t op, const char *note);
 	void *ctx;
 	volatile int *interrupt;       /* set to 1 by a SIGINT handler: stop starting, finish, exit 3 */
 };

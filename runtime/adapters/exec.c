@@ -312,6 +312,7 @@ static void build_request(struct buf *b, const struct adapter_request *req, cons
 	/* Only the VMs the request names: a retry after a fault acts on (and a query asks about) those
 	 * not known done. */
 	buf_puts(b, "vms:\n");
+	bool reg = strcmp(operation, "register") == 0;
 	for (uint32_t i = wg->first_vm; i < wg->first_vm + wg->n_vms && i < d->n_vms; i++) {
 		if (!adapter_names_vm(req, i - wg->first_vm))
 			continue;
@@ -319,6 +320,15 @@ static void build_request(struct buf *b, const struct adapter_request *req, cons
 		put_scalar(b, d->vms[i].name);
 		buf_puts(b, ", host: ");
 		put_scalar(b, d->vms[i].host < d->n_hosts ? d->hosts[d->vms[i].host].name : "");
+		/* A VM being moved: both candidate copies, for the program to choose from the records on
+		 * the recovered devices (section 5, register). */
+		const struct dag_migration *mg = reg ? dag_vm_migration(d, i) : NULL;
+		if (mg && mg->from < d->n_devices && mg->to < d->n_devices) {
+			buf_puts(b, ", source: ");
+			put_scalar(b, d->devices[mg->from].name);
+			buf_puts(b, ", destination: ");
+			put_scalar(b, d->devices[mg->to].name);
+		}
 		buf_puts(b, "}\n");
 	}
 }
@@ -547,109 +557,140 @@ static void run_call(struct call *c, const struct buf *request)
 
 /* ---- The reply */
 
-/* One VM of a query reply's `vms` mapping. */
+/* A reply's per-VM mapping: `vms` (a query of a workgroup operation: each VM's outcome, and where
+ * it is) or `copies` (a register: which copy of each VM being moved it used, and why). A VM maps to
+ * a mapping of the spec's fields, or, where the spec allows, to its first field alone. */
+struct vm_map_spec {
+	const char *key;
+	const char *fields[2];
+	bool shorthand;             /* `db-01: happened` for `db-01: {outcome: happened}` */
+	const char *shape;          /* the error when the mapping is malformed */
+};
+static const struct vm_map_spec vms_spec = {
+	"vms", {"outcome", "where"}, true, "vms must map each VM's name to its outcome"};
+static const struct vm_map_spec copies_spec = {
+	"copies", {"copy", "why"}, false, "copies must map each VM's name to {copy, why}, scalars"};
+
 struct reply_vm {
-	char *name, *outcome, *where;
+	char *name;
+	char *field[2];             /* as the spec names them; NULL if not given */
 	unsigned long line;
 };
 
-/* The most VMs a query reply may list (a workgroup has far fewer). */
+struct vm_map {
+	struct reply_vm *v;         /* in the reply's order */
+	uint32_t n, cap;
+	bool given;
+};
+
+/* The most VMs a per-VM mapping may list (a workgroup has far fewer). */
 #define EXEC_REPLY_VMS_MAX 4096
+
+#define COPIES_ELSEWHERE "unknown field \"copies\": only a register reply has it"
 
 struct reply_fields {
 	char *version, *op, *status, *message, *outcome;
 	yaml_emitter_t *inventory;  /* discover: where the inventory field's mapping is copied; or NULL */
 	bool has_inventory;
-	struct reply_vm *vms;       /* query: the `vms` mapping, in order */
-	uint32_t n_vms, cap_vms;
-	bool has_vms;
+	struct vm_map vms, copies;
 };
+
+static void vm_map_free(struct vm_map *m)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		free(m->v[i].name), free(m->v[i].field[0]), free(m->v[i].field[1]);
+	free(m->v);
+}
 
 static void fields_free(struct reply_fields *f)
 {
 	free(f->version), free(f->op), free(f->status), free(f->message), free(f->outcome);
-	for (uint32_t i = 0; i < f->n_vms; i++)
-		free(f->vms[i].name), free(f->vms[i].outcome), free(f->vms[i].where);
-	free(f->vms);
+	vm_map_free(&f->vms);
+	vm_map_free(&f->copies);
 }
 
-/* Where parse_vms is in a `vms` mapping: VM name -> outcome word, or -> {outcome: W, where: S}. */
-enum vms_level { VMS_OFF, VMS_NAME, VMS_VALUE, VMS_KEY, VMS_FIELD };
-struct vms_state {
-	enum vms_level level;
-	char *field;                /* VMS_FIELD: the key of the VM's mapping being read */
+/* Where parse_vm_map is in a per-VM mapping. */
+enum vm_level { VM_OFF, VM_NAME, VM_VALUE, VM_KEY, VM_FIELD };
+struct vm_state {
+	const struct vm_map_spec *spec; /* the mapping being read, or NULL */
+	struct vm_map *map;
+	enum vm_level level;
+	int field;                  /* VM_FIELD: the index of the field being read */
 };
 
-/* One event inside the `vms` mapping of a query reply. False with why set. */
-static bool parse_vms(struct reply_fields *f, struct vms_state *st, const yaml_event_t *ev, unsigned long line,
-                      char *why, size_t whylen)
+/* One event inside a per-VM mapping. False with why set. */
+static bool parse_vm_map(struct vm_state *st, const yaml_event_t *ev, unsigned long line, char *why, size_t whylen)
 {
+	const struct vm_map_spec *spec = st->spec;
+	struct vm_map *m = st->map;
 	const char *v = ev->type == YAML_SCALAR_EVENT ? (const char *)ev->data.scalar.value : NULL;
 	size_t vlen = v ? ev->data.scalar.length : 0;
 	if (v && memchr(v, '\0', vlen)) {
-		snprintf(why, whylen, "line %lu: vms holds a NUL byte", line);
+		snprintf(why, whylen, "line %lu: %s holds a NUL byte", line, spec->key);
 		return false;
 	}
-	struct reply_vm *vm = f->n_vms ? &f->vms[f->n_vms - 1] : NULL;
+	struct reply_vm *vm = m->n ? &m->v[m->n - 1] : NULL;
 	switch (st->level) {
-	case VMS_NAME:
+	case VM_NAME:
 		if (ev->type == YAML_MAPPING_END_EVENT) {
-			st->level = VMS_OFF;
+			st->level = VM_OFF;
 			return true;
 		}
 		if (!v)
 			break;
-		if (f->n_vms == EXEC_REPLY_VMS_MAX) {
-			snprintf(why, whylen, "line %lu: vms lists more than %d VMs", line, EXEC_REPLY_VMS_MAX);
+		if (m->n == EXEC_REPLY_VMS_MAX) {
+			snprintf(why, whylen, "line %lu: %s lists more than %d VMs", line, spec->key, EXEC_REPLY_VMS_MAX);
 			return false;
 		}
-		if (f->n_vms == f->cap_vms) {
-			f->cap_vms = f->cap_vms ? 2 * f->cap_vms : 16;
-			f->vms = xrealloc(f->vms, f->cap_vms * sizeof *f->vms);
+		for (uint32_t i = 0; i < m->n; i++)
+			if (strcmp(m->v[i].name, v) == 0) {
+				snprintf(why, whylen, "line %lu: %s names VM %.60s twice", line, spec->key, v);
+				return false;
+			}
+		if (m->n == m->cap) {
+			m->cap = m->cap ? 2 * m->cap : 16;
+			m->v = xrealloc(m->v, m->cap * sizeof *m->v);
 		}
-		f->vms[f->n_vms++] = (struct reply_vm){.name = xstrndup(v, vlen), .line = line};
-		st->level = VMS_VALUE;
+		m->v[m->n++] = (struct reply_vm){.name = xstrndup(v, vlen), .line = line};
+		st->level = VM_VALUE;
 		return true;
-	case VMS_VALUE:
-		if (v) {
-			vm->outcome = xstrndup(v, vlen);
-			st->level = VMS_NAME;
+	case VM_VALUE:
+		if (v && spec->shorthand) {
+			vm->field[0] = xstrndup(v, vlen);
+			st->level = VM_NAME;
 			return true;
 		}
 		if (ev->type != YAML_MAPPING_START_EVENT)
 			break;
-		st->level = VMS_KEY;
+		st->level = VM_KEY;
 		return true;
-	case VMS_KEY:
+	case VM_KEY:
 		if (ev->type == YAML_MAPPING_END_EVENT) {
-			st->level = VMS_NAME;
+			st->level = VM_NAME;
 			return true;
 		}
 		if (!v)
 			break;
-		st->field = xstrndup(v, vlen);
-		st->level = VMS_FIELD;
+		st->field = strcmp(v, spec->fields[0]) == 0 ? 0 : strcmp(v, spec->fields[1]) == 0 ? 1 : -1;
+		if (st->field < 0) {
+			snprintf(why, whylen, "line %lu: unknown field \"%.40s\" for VM %.60s", line, v, vm->name);
+			return false;
+		}
+		if (vm->field[st->field]) {
+			snprintf(why, whylen, "line %lu: field %s given twice for VM %.60s", line, v, vm->name);
+			return false;
+		}
+		st->level = VM_FIELD;
 		return true;
-	case VMS_FIELD: {
+	case VM_FIELD:
 		if (!v)
 			break;
-		char **slot = strcmp(st->field, "outcome") == 0 ? &vm->outcome
-		              : strcmp(st->field, "where") == 0 ? &vm->where
-		                                                : NULL;
-		if (!slot)
-			snprintf(why, whylen, "line %lu: unknown field \"%.40s\" for VM %.60s", line, st->field, vm->name);
-		else if (*slot)
-			snprintf(why, whylen, "line %lu: field %s given twice for VM %.60s", line, st->field, vm->name);
-		else
-			*slot = xstrndup(v, vlen);
-		free(st->field);
-		st->field = NULL;
-		st->level = VMS_KEY;
-		return slot && *slot && !why[0];
+		vm->field[st->field] = xstrndup(v, vlen);
+		st->level = VM_KEY;
+		return true;
+	case VM_OFF: break;
 	}
-	case VMS_OFF: break;
-	}
-	snprintf(why, whylen, "line %lu: vms must map each VM's name to its outcome", line);
+	snprintf(why, whylen, "line %lu: %s", line, spec->shape);
 	return false;
 }
 
@@ -668,7 +709,7 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 	char *key = NULL;
 	bool done = false, seen_map = false;
 	int copy = 0;      /* nesting inside the inventory being copied */
-	struct vms_state vms = {VMS_OFF, NULL};
+	struct vm_state vm_map = {NULL, NULL, VM_OFF, 0};
 	why[0] = '\0';
 	while (ok && !done) {
 		yaml_event_t ev;
@@ -697,19 +738,23 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 			}
 			continue;
 		}
-		bool vms_start = depth == 1 && key && strcmp(key, "vms") == 0 && ev.type == YAML_MAPPING_START_EVENT;
-		if (vms.level != VMS_OFF || vms_start) {
-			if (vms.level == VMS_OFF) {
-				if (f->has_vms) {
-					snprintf(why, whylen, "line %lu: field vms given twice", line);
+		if (vm_map.level == VM_OFF && depth == 1 && key && ev.type == YAML_MAPPING_START_EVENT) {
+			vm_map.spec = strcmp(key, vms_spec.key) == 0 ? &vms_spec : strcmp(key, copies_spec.key) == 0 ? &copies_spec : NULL;
+			if (vm_map.spec) {
+				vm_map.map = vm_map.spec == &vms_spec ? &f->vms : &f->copies;
+				if (vm_map.map->given) {
+					snprintf(why, whylen, "line %lu: field %s given twice", line, key);
 					ok = false;
 				}
-				f->has_vms = true;
-				vms.level = VMS_NAME;
-			} else {
-				ok = parse_vms(f, &vms, &ev, line, why, whylen);
+				vm_map.map->given = true;
+				vm_map.level = VM_NAME;
+				yaml_event_delete(&ev);
+				continue;
 			}
-			if (vms.level == VMS_OFF) {
+		}
+		if (vm_map.level != VM_OFF) {
+			ok = parse_vm_map(&vm_map, &ev, line, why, whylen);
+			if (vm_map.level == VM_OFF) {
 				free(key);
 				key = NULL;
 			}
@@ -790,7 +835,6 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 		yaml_event_delete(&ev);
 	}
 	free(key);
-	free(vms.field);
 	yaml_parser_delete(&p);
 	if (ok && !seen_map) {
 		snprintf(why, whylen, "the reply is empty");
@@ -838,14 +882,15 @@ static bool process_fault(const struct call *c, char *why, size_t whylen, enum c
 
 /* A query reply's answer for the VMs the request asked about (its `vms` mapping, or one `outcome`
  * for them all, as an adapter that answers per operation gives). False with why set if the reply
- * cannot be trusted: a VM not asked about, one given twice, an outcome that is not a word of the
- * protocol. A VM asked about but not in the reply stays UNKNOWN, and ans->message says so. */
+ * cannot be trusted: a VM not asked about, an outcome that is not a word of the protocol (a VM
+ * given twice, the parser refused). A VM asked about but not in the reply stays UNKNOWN, and
+ * ans->message says so. */
 static bool vm_answers(const struct exec_adapter *x, const struct adapter_request *req, const struct reply_fields *f,
                        const char *op_id, struct adapter_answer *ans, char *why, size_t whylen)
 {
 	const struct dag *d = req->dag;
 	const struct dag_workgroup *wg = &d->workgroups[d->ops[req->op].target];
-	if (!f->has_vms) {
+	if (!f->vms.given) {
 		if (!f->outcome) {
 			snprintf(why, whylen, "the reply has no vms field");
 			return false;
@@ -865,30 +910,29 @@ static bool vm_answers(const struct exec_adapter *x, const struct adapter_reques
 	}
 	uint8_t *seen = xcalloc((size_t)ans->n_vms + 1, 1);
 	bool ok = true;
-	for (uint32_t i = 0; i < f->n_vms && ok; i++) {
-		const struct reply_vm *rv = &f->vms[i];
+	for (uint32_t i = 0; i < f->vms.n && ok; i++) {
+		const struct reply_vm *rv = &f->vms.v[i];
+		const char *outcome = rv->field[0], *where = rv->field[1];
 		uint32_t k = 0;
 		while (k < ans->n_vms && strcmp(d->vms[wg->first_vm + k].name, rv->name) != 0)
 			k++;
 		int o = -1;
-		for (int w = 0; rv->outcome && adapter_outcome_names[w]; w++)
-			if (strcmp(rv->outcome, adapter_outcome_names[w]) == 0)
+		for (int w = 0; outcome && adapter_outcome_names[w]; w++)
+			if (strcmp(outcome, adapter_outcome_names[w]) == 0)
 				o = w;
 		if (k == ans->n_vms || !adapter_names_vm(req, k))
 			snprintf(why, whylen, "line %lu: the reply answers for VM \"%.60s\", which was not asked about", rv->line,
 			         rv->name);
-		else if (seen[k])
-			snprintf(why, whylen, "line %lu: the reply answers twice for VM %.60s", rv->line, rv->name);
-		else if (!rv->outcome)
+		else if (!outcome)
 			snprintf(why, whylen, "line %lu: the reply gives VM %.60s no outcome", rv->line, rv->name);
 		else if (o < 0)
-			snprintf(why, whylen, "line %lu: unknown outcome \"%.20s\" for VM %.60s", rv->line, rv->outcome, rv->name);
+			snprintf(why, whylen, "line %lu: unknown outcome \"%.20s\" for VM %.60s", rv->line, outcome, rv->name);
 		ok = !why[0];
 		if (!ok)
 			break;
 		seen[k] = 1;
 		ans->vms[k].outcome = (enum adapter_outcome)o;
-		snprintf(ans->vms[k].where, sizeof ans->vms[k].where, "%s", rv->where ? rv->where : "");
+		snprintf(ans->vms[k].where, sizeof ans->vms[k].where, "%s", where ? where : "");
 		clean(ans->vms[k].where);
 	}
 	for (uint32_t k = 0; ok && k < ans->n_vms; k++) {
@@ -906,9 +950,65 @@ static bool vm_answers(const struct exec_adapter *x, const struct adapter_reques
 	return ok;
 }
 
-/* Performs one call of the protocol. For a query, ans is filled when the reply is good. */
+/* A register that is done must say, for each VM being moved, which copy it registered and why
+ * (`copies`), and name no other VM. The choices become notes of `reply`. False with why set. */
+static bool take_copies(const struct adapter_request *req, const struct reply_fields *f, struct adapter_reply *reply,
+                        char *why, size_t whylen)
+{
+	const struct dag *d = req->dag;
+	const struct dag_workgroup *wg = &d->workgroups[d->ops[req->op].target];
+	uint32_t end = wg->first_vm + wg->n_vms < d->n_vms ? wg->first_vm + wg->n_vms : d->n_vms;
+	uint32_t *vm_of = xmalloc(((size_t)f->copies.n + 1) * sizeof *vm_of);
+	bool ok = true;
+	for (uint32_t i = 0; i < f->copies.n && ok; i++) {
+		const struct reply_vm *c = &f->copies.v[i];
+		const char *copy = c->field[0], *because = c->field[1];
+		uint32_t v = wg->first_vm;
+		while (v < end && strcmp(d->vms[v].name, c->name) != 0)
+			v++;
+		vm_of[i] = v; /* the parser refused a VM named twice */
+		if (v == end || !dag_vm_migration(d, v) || !adapter_names_vm(req, v - wg->first_vm))
+			snprintf(why, whylen, "line %lu: copies names %.60s, which is no VM being moved of this register", c->line,
+			         c->name);
+		else if (!copy || (strcmp(copy, "source") != 0 && strcmp(copy, "destination") != 0))
+			snprintf(why, whylen, "line %lu: the copy of VM %.60s must be source or destination%s%.20s%s", c->line,
+			         c->name, copy ? ", not \"" : "", copy ? copy : "", copy ? "\"" : "");
+		else if (!because || !because[0])
+			snprintf(why, whylen, "line %lu: the reply does not say why it registered the %s copy of VM %.60s",
+			         c->line, copy, c->name);
+		ok = !why[0];
+	}
+	for (uint32_t v = wg->first_vm; ok && v < end; v++) {
+		if (!dag_vm_migration(d, v) || !adapter_names_vm(req, v - wg->first_vm))
+			continue;
+		bool found = false;
+		for (uint32_t i = 0; i < f->copies.n && !found; i++)
+			found = vm_of[i] == v;
+		if (!found) {
+			snprintf(why, whylen, "the reply does not say which copy of VM %.60s it registered (copies)",
+			         d->vms[v].name);
+			ok = false;
+		}
+	}
+	for (uint32_t i = 0; ok && i < f->copies.n; i++) {
+		const struct reply_vm *c = &f->copies.v[i];
+		const struct dag_migration *mg = dag_vm_migration(d, vm_of[i]);
+		bool dest = c->field[0][0] == 'd';
+		char text[ADAPTER_MESSAGE_MAX];
+		snprintf(text, sizeof text, "%s", c->field[1]);
+		clean(text);
+		adapter_note(reply, c->name, "registered the %s copy (on %s): %s", dest ? "destination" : "source",
+		             d->devices[dest ? mg->to : mg->from].name, text);
+	}
+	free(vm_of);
+	return ok;
+}
+
+/* Performs one call of the protocol. For a query, ans is filled when the reply is good; for a
+ * register that is done, the copies it chose become notes of `reply` (if not NULL). */
 static enum call_result call(struct exec_adapter *x, const struct adapter_request *req, const char *operation,
-                             const char *query, struct adapter_answer *ans, char *msg, size_t msglen)
+                             const char *query, struct adapter_answer *ans, struct adapter_reply *reply, char *msg,
+                             size_t msglen)
 {
 	struct buf id = BUF_INIT, request = BUF_INIT;
 	dag_op_id(req->dag, req->op, &id);
@@ -936,8 +1036,10 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 			snprintf(why, sizeof why, "the reply has no op field");
 		else if (strcmp(f.op, id.data) != 0)
 			snprintf(why, sizeof why, "the reply is for another operation (\"%.60s\")", f.op);
-		else if (f.has_vms && !(query && ans->vms))
+		else if (f.vms.given && !(query && ans->vms))
 			snprintf(why, sizeof why, "the reply has a vms field, which only a query of a workgroup operation has");
+		else if (f.copies.given && (query || strcmp(operation, "register") != 0))
+			snprintf(why, sizeof why, "%s", COPIES_ELSEWHERE);
 		else if (query && ans->vms) {
 			if (vm_answers(x, req, &f, id.data, ans, why, sizeof why))
 				res = CALL_DONE;
@@ -955,7 +1057,9 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 		} else if (!f.status) {
 			snprintf(why, sizeof why, "the reply has no status field");
 		} else if (strcmp(f.status, "done") == 0) {
-			res = CALL_DONE;
+			bool reg = strcmp(operation, "register") == 0 && req->dag->ops[req->op].target_kind == DAG_TARGET_WORKGROUP;
+			if (!reply || !reg || take_copies(req, &f, reply, why, sizeof why))
+				res = CALL_DONE;
 		} else if (strcmp(f.status, "failed") == 0 || strcmp(f.status, "transient") == 0) {
 			res = f.status[0] == 'f' ? CALL_FAILED : CALL_TRANSIENT;
 			snprintf(why, sizeof why, "%s", f.message && f.message[0] ? f.message : f.status);
@@ -987,7 +1091,7 @@ static void perform(struct adapter *a, const struct adapter_request *req, struct
 		return;
 	}
 	char msg[ADAPTER_MESSAGE_MAX];
-	enum call_result r = call(x, req, operation, NULL, NULL, msg, sizeof msg);
+	enum call_result r = call(x, req, operation, NULL, NULL, reply, msg, sizeof msg);
 	enum adapter_status st = r == CALL_DONE ? ADAPTER_DONE : r == CALL_TRANSIENT ? ADAPTER_TRANSIENT : ADAPTER_FAILED;
 	adapter_reply_set(reply, st, "%s", st == ADAPTER_DONE ? "" : msg);
 }
@@ -1027,7 +1131,7 @@ static void exec_query(struct adapter *a, const struct adapter_request *req, str
 	}
 	char msg[ADAPTER_MESSAGE_MAX];
 	const char *asked = op_word((enum dag_op_kind)op->kind);
-	if (call(x, req, "query", asked, ans, msg, sizeof msg) != CALL_DONE) {
+	if (call(x, req, "query", asked, ans, NULL, msg, sizeof msg) != CALL_DONE) {
 		struct buf line = BUF_INIT;
 		buf_printf(&line, "%s (answering unknown)\n", msg);
 		log_write(x, &line);
@@ -1168,6 +1272,8 @@ bool exec_discover(const struct exec_options *o, const char *const *sites, uint3
 			snprintf(why, sizeof why, "%s", f.message ? f.message : f.status ? f.status : "the reply has no status field");
 		else if (!f.has_inventory)
 			snprintf(why, sizeof why, "the reply has no inventory mapping");
+		else if (f.copies.given)
+			snprintf(why, sizeof why, "%s", COPIES_ELSEWHERE);
 		else
 			ok = true;
 	}

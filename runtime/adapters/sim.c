@@ -63,8 +63,9 @@ struct sim_dev {
 	uint32_t prefer;     /* stretched: the preferred site, or DAG_NONE */
 };
 
-/* A VM at one site. */
-enum { AT_REGISTERED = 1, AT_ON = 2, AT_SNAPSHOT = 4 };
+/* A VM at one site. AT_DESTINATION: a VM being moved (dag.migrations) runs from the destination
+ * copy of its storage migration there, else from the source copy. */
+enum { AT_REGISTERED = 1, AT_ON = 2, AT_SNAPSHOT = 4, AT_DESTINATION = 8 };
 struct sim_at {
 	uint32_t host;       /* DAG_NONE: none known */
 	uint8_t flags;
@@ -113,8 +114,16 @@ struct sim {
 	uint64_t *logged_bits;/* per operation and object: its main effect is in effects.log */
 	uint64_t *prepared_bits; /* per failover and device: its prepare-failover is */
 	uint32_t *logged;     /* per operation: how many of its objects are */
+	/* The storage-migration records as data on the devices, replicated with them: per DAG
+	 * migration, the record found on the recovered copy of its source device, then of its
+	 * destination (REC_*). The compiled plan's state on both, unless sim_options.records says
+	 * otherwise. Read-only after open. */
+	uint8_t *records;
 	struct sim_log log;
 };
+
+enum { REC_NONE, REC_IN_PROGRESS, REC_COMPLETED };
+static const char *const rec_words[] = {"none", "in-progress", "completed", NULL};
 
 static const struct adapter_vtable sim_vtable;
 
@@ -379,6 +388,10 @@ static void world_init(struct sim *s)
 		if (home >= n_sites)
 			home = 0;
 		*at(s, v, home) = (struct sim_at){choose_host(s, v, home), AT_REGISTERED | AT_ON};
+		/* Before the disaster a VM being moved runs from where the inventory saw it. */
+		const struct dag_migration *mg = dag_vm_migration(d, v);
+		if (mg && mg->state == DAG_MIGRATION_COMPLETED)
+			at(s, v, home)->flags |= AT_DESTINATION;
 		uint32_t w = d->vms[v].workgroup;
 		bool live = w < d->n_workgroups && d->workgroups[w].live;
 		if (d->mode == AST_MODE_CLEANUP && !live && d->to < n_sites && d->to != home)
@@ -581,6 +594,34 @@ static bool check(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 	}
 }
 
+/* Which copy of a VM being moved `register` uses, from the records on its two recovered devices:
+ * the destination only when both hold a completed record; else the source, and `why` (if not
+ * NULL) says what was found. */
+static bool choose_destination(const struct sim *s, const struct dag_migration *mg, struct buf *why)
+{
+	const struct dag *d = s->dag;
+	size_t k = (size_t)(mg - d->migrations);
+	uint8_t on_from = s->records[2 * k], on_to = s->records[2 * k + 1];
+	const char *from = d->devices[mg->from].name, *to = d->devices[mg->to].name;
+	bool dest = on_from == REC_COMPLETED && on_to == REC_COMPLETED;
+	if (!why)
+		return dest;
+	if (dest)
+		buf_printf(why, "the records on %s and %s both say the move completed", from, to);
+	else if (on_from == REC_IN_PROGRESS && on_to == REC_IN_PROGRESS)
+		buf_printf(why, "the records on %s and %s say the move was in progress", from, to);
+	else if (on_from == REC_NONE && on_to == REC_NONE)
+		buf_printf(why, "no migration record on %s or %s, so nothing says the move completed", from, to);
+	else if (on_from == REC_NONE || on_to == REC_NONE)
+		buf_printf(why, "no migration record on %s (%s says %s), so the move cannot be taken as completed",
+		           on_from == REC_NONE ? from : to, on_from == REC_NONE ? to : from,
+		           rec_words[on_from == REC_NONE ? on_to : on_from]);
+	else
+		buf_printf(why, "the records disagree (%s says %s, %s says %s), so the move cannot be taken as completed",
+		           from, rec_words[on_from], to, rec_words[on_to]);
+	return dest;
+}
+
 /* Applies effect e to object obj of op: the same code live and when replaying effects.log, so the
  * world after a restart is the world before it. Idempotent: an object already in the wanted state
  * stays as it is. Under mu (or single-threaded at open). */
@@ -632,6 +673,9 @@ static void apply(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 		for (uint32_t k = 0; k < wg->n_devices; k++)
 			if (access_at(s, wg->devices[k], site) == ACC_SNAPSHOT)
 				here->flags |= AT_SNAPSHOT;
+		const struct dag_migration *mg = dag_vm_migration(d, obj);
+		if (mg && choose_destination(s, mg, NULL))
+			here->flags |= AT_DESTINATION;
 		break;
 	case SIM_POWER_ON: here->flags |= AT_ON; break;
 	default: break;
@@ -781,6 +825,25 @@ static const char *match_call(const struct sim *s, const struct sim_match *m, co
 
 /* ---- Performing */
 
+/* A register's note for each VM being moved: the copy it runs from at the site, and why. Under mu. */
+static void note_copies(struct sim *s, const struct dag_op *op, struct adapter_reply *r)
+{
+	const struct dag *d = s->dag;
+	const struct dag_workgroup *wg = &d->workgroups[op->target];
+	struct buf why = BUF_INIT;
+	for (uint32_t v = wg->first_vm; v < wg->first_vm + wg->n_vms; v++) {
+		const struct dag_migration *mg = dag_vm_migration(d, v);
+		if (!mg)
+			continue;
+		buf_clear(&why);
+		choose_destination(s, mg, &why);
+		bool dest = (at(s, v, op->site)->flags & AT_DESTINATION) != 0;
+		adapter_note(r, d->vms[v].name, "registered the %s copy (on %s): %s", dest ? "destination" : "source",
+		             d->devices[dest ? mg->to : mg->from].name, why.data);
+	}
+	buf_free(&why);
+}
+
 static void sim_call(struct adapter *a, const struct adapter_request *req, struct adapter_reply *r, enum sim_effect e)
 {
 	struct sim *s = (struct sim *)a;
@@ -892,6 +955,8 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 	}
 	if (s->log.fd >= 0 && last)
 		log_queue(&s->log, &lines, last);
+	if (e == SIM_REGISTER)
+		note_copies(s, op, r);
 	pthread_mutex_unlock(&s->mu);
 	/* If the disk refuses, the world in memory is ahead of the log: the log is marked failed, so
 	 * this and every later call fail, and a reopen believes the log. */
@@ -1107,6 +1172,11 @@ static bool world_yaml(const struct sim *s, const struct sim_dev *dev, const str
 				e_str(&w, "from");
 				e_str(&w, "snapshot");
 			}
+			const struct dag_migration *mg = dag_vm_migration(d, v);
+			if (mg) {
+				e_str(&w, "copy");
+				e_str(&w, d->devices[p->flags & AT_DESTINATION ? mg->to : mg->from].name);
+			}
 			e_map_end(&w);
 		}
 		e_map_end(&w);
@@ -1268,6 +1338,13 @@ static bool r_vm(struct reader *r, struct sim *s, uint32_t v, yaml_node_t *n)
 			return r_fail(r, m, "VM %s: expected power on or off", name);
 		struct sim_at *here = at(s, v, site);
 		here->flags = (uint8_t)(AT_REGISTERED | (!strcmp(power, "on") ? AT_ON : 0) | (from ? AT_SNAPSHOT : 0));
+		const char *copy = scalar(map_get(r, m, "copy"));
+		const struct dag_migration *mg = dag_vm_migration(s->dag, v);
+		if (copy && (!mg || (strcmp(copy, s->dag->devices[mg->from].name) &&
+		                     strcmp(copy, s->dag->devices[mg->to].name))))
+			return r_fail(r, m, "VM %s: 'copy' names no device of its storage migration", name);
+		if (copy && !strcmp(copy, s->dag->devices[mg->to].name))
+			here->flags |= AT_DESTINATION;
 		if (host) {
 			uint32_t h = strmap_get(&s->host_map, host, strlen(host));
 			if (h == STRMAP_NONE || s->dag->hosts[h].site != site)
@@ -1622,6 +1699,7 @@ static void sim_free(struct sim *s)
 	free(s->logged_bits);
 	free(s->prepared_bits);
 	free(s->logged);
+	free(s->records);
 	free(s);
 }
 
@@ -1673,6 +1751,48 @@ static bool match_init(struct sim *s, struct sim_match *m, const char *const *na
 	}
 	buf_free(&id);
 	return ok;
+}
+
+/* The records on the devices: the compiled plan's state on both devices of each record, then
+ * o->records, "DEVICE=STATE" (DEVICE may be a pattern), for what the recovered copy of DEVICE holds
+ * instead: a rehearsal of a record that did not replicate, or a move that completed after the last
+ * copy. */
+static bool records_init(struct sim *s, const struct sim_options *o, char *err, size_t errlen)
+{
+	const struct dag *d = s->dag;
+	s->records = xcalloc((size_t)d->n_migrations * 2 + 1, 1);
+	for (uint32_t k = 0; k < d->n_migrations; k++) {
+		uint8_t rec = d->migrations[k].state == DAG_MIGRATION_COMPLETED ? REC_COMPLETED : REC_IN_PROGRESS;
+		s->records[2 * k] = s->records[2 * k + 1] = rec;
+	}
+	for (uint32_t i = 0; i < o->n_records; i++) {
+		const char *entry = o->records[i] ? o->records[i] : "";
+		const char *eq = strrchr(entry, '=');
+		int state = -1;
+		for (int w = 0; eq && rec_words[w]; w++)
+			if (!strcmp(eq + 1, rec_words[w]))
+				state = w;
+		if (state < 0) {
+			snprintf(err, errlen, "'%s' is not DEVICE=STATE, with STATE completed, in-progress or none", entry);
+			return false;
+		}
+		char *device = xstrndup(entry, (size_t)(eq - entry));
+		bool found = false;
+		for (uint32_t k = 0; k < d->n_migrations; k++)
+			for (int side = 0; side < 2; side++)
+				if (name_matches(device, d->devices[side ? d->migrations[k].to : d->migrations[k].from].name)) {
+					s->records[2 * k + side] = (uint8_t)state;
+					found = true;
+				}
+		if (!found && !glob_is_pattern(device, strlen(device))) {
+			snprintf(err, errlen, "the simulator's migration records name '%s', which is no device of a storage-migration "
+			         "record of plan %s", device, d->name ? d->name : "");
+			free(device);
+			return false;
+		}
+		free(device);
+	}
+	return true;
 }
 
 static char *path_in(const char *dir, const char *file)
@@ -1881,7 +2001,8 @@ struct adapter *sim_open(const struct dag *d, const struct sim_options *o, char 
 		s->site_down[site] = true;
 	}
 	if (!match_init(s, &s->fail, o->fail, o->n_fail, "fail", err, errlen) ||
-	    !match_init(s, &s->transient, o->transient, o->n_transient, "transient", err, errlen))
+	    !match_init(s, &s->transient, o->transient, o->n_transient, "transient", err, errlen) ||
+	    !records_init(s, o, err, errlen))
 		goto fail;
 
 	if (o->state_dir) {
@@ -1928,10 +2049,20 @@ static void describe_vm_locked(struct sim *s, uint32_t v, struct buf *out)
 				continue;
 			buf_printf(out, "%s%s at %s", out->len > start ? "; " : "", p->flags & AT_ON ? "on" : "off",
 			           site_name(s, site));
-			if (p->host != DAG_NONE || (p->flags & AT_SNAPSHOT))
-				buf_printf(out, " (%s%s%s)", p->host != DAG_NONE ? s->dag->hosts[p->host].name : "",
-				           p->host != DAG_NONE && (p->flags & AT_SNAPSHOT) ? ", " : "",
-				           p->flags & AT_SNAPSHOT ? "test copy" : "");
+			const struct dag_migration *mg = dag_vm_migration(s->dag, v);
+			if (p->host != DAG_NONE || (p->flags & AT_SNAPSHOT) || mg) {
+				size_t open = out->len;
+				buf_puts(out, " (");
+				if (p->host != DAG_NONE)
+					buf_puts(out, s->dag->hosts[p->host].name);
+				if (p->flags & AT_SNAPSHOT)
+					buf_printf(out, "%stest copy", out->len > open + 2 ? ", " : "");
+				if (mg)
+					buf_printf(out, "%s%s copy on %s", out->len > open + 2 ? ", " : "",
+					           p->flags & AT_DESTINATION ? "destination" : "source",
+					           s->dag->devices[p->flags & AT_DESTINATION ? mg->to : mg->from].name);
+				buf_putc(out, ')');
+			}
 		}
 	if (out->len == start)
 		buf_puts(out, "not registered anywhere");

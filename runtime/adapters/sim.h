@@ -23,6 +23,10 @@ struct sim_options {
 	const char *const *fail; uint32_t n_fail;          /* op ids or VM names that fail for good */
 	const char *const *transient; uint32_t n_transient; /* op ids that fail transiently... */
 	uint32_t transient_failures;    /* ... this many times, then succeed */
+	/* "DEVICE=STATE" (completed, in-progress or none): the storage-migration records that the
+	 * recovered copy of DEVICE holds, instead of the compiled plan's state; DEVICE may be a
+	 * pattern. A register chooses the copy of a VM being moved from these (docs/simulator.md). */
+	const char *const *records; uint32_t n_records;
 	/* Acknowledge an effect once its effects.log line is written, and make it durable (fdatasync)
 	 * only at the vtable's flush, which the scheduler calls before each journal commit. Off: every
 	 * call waits for its lines to be synced (group commit across concurrent calls). */

@@ -4,11 +4,17 @@
 #
 # State, in $FAKE_ARRAY_DIR: dev.NAME and vm.NAME hold the last state of each device and VM;
 # effects.log gets one line per effect, "OP-ID OPERATION OBJECT SITE"; argv.log and env.log record
-# how each call was started (for the tests that check that secrets never reach argv); inventory/
-# holds what `discover` reports (see below).
+# how each call was started (for the tests that check that secrets never reach argv),
+# request.OP-ID.log the last request of each operation; inventory/ holds what `discover` reports
+# (see below).
+# Storage-migration records: record.DEVICE.VM holds the record the recovered copy of DEVICE has
+# for VM (completed or in-progress; no file: none). A register of a VM being moved (the request
+# gives its source and destination) registers the destination copy only if both devices hold a
+# completed record, says so under `copies`, and keeps its choice in copy.VM (COPY@SITE).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
-#   crash-after-effect, failed, transient, no-read;
+#   crash-after-effect, failed, transient, no-read, copies-elsewhere (`copies` in any reply);
+#   for a register: no-copies, bad-copy, stranger-copy;
 #   partial-timeout and partial-lost (attempt 1 only: act on the first half of the VMs, then hang
 #   until the timeout kills the process group, or exit without a reply);
 #   query-missing-vm, query-extra-vm, query-bad-word (a per-VM query reply that leaves out the last
@@ -69,6 +75,7 @@ esac
 
 printf '%s\n' "$*" >>"$dir/argv.log"
 env | sort >"$dir/env.$op.log"
+printf '%s\n' "$request" >"$dir/request.$op.log"
 echo "fake-array: $operation $op starting" >&2
 
 reply() { # status [message]
@@ -82,6 +89,7 @@ case $mode in
 garbage) printf 'drplan-adapter-reply: 1\n\top: %s\nstatus: done\n' "$op"; exit 0 ;;
 missing-status) printf 'drplan-adapter-reply: 1\nop: %s\n' "$op"; exit 0 ;;
 unknown-field) reply done; printf 'colour: blue\n'; exit 0 ;;
+copies-elsewhere) reply done; printf 'copies: {}\n'; exit 0 ;;
 huge) yes 'message: this reply never ends'; exit 0 ;;
 wrong-op) printf 'drplan-adapter-reply: 1\nop: s99.sync.other\nstatus: done\n'; exit 0 ;;
 silent) exit 0 ;;
@@ -110,6 +118,27 @@ effect() { # object state
 	printf '%s\n' "$2" >"$dir/$1"
 }
 
+# choose_copy VM: for a VM being moved, the copy the records on the recovered devices decide;
+# appended to $copies for the reply.
+copies=
+choose_copy() {
+	line=$(printf '%s\n' "$request" | grep "^  - {name: $1, ")
+	src=$(printf '%s\n' "$line" | sed -n 's/.*, source: \([^,}]*\).*/\1/p')
+	dst=$(printf '%s\n' "$line" | sed -n 's/.*, destination: \([^,}]*\).*/\1/p')
+	[ -n "$src" ] || return 0
+	on_src=$(cat "$dir/record.$src.$1" 2>/dev/null || echo none)
+	on_dst=$(cat "$dir/record.$dst.$1" 2>/dev/null || echo none)
+	if [ "$on_src" = completed ] && [ "$on_dst" = completed ]; then
+		copy=destination why="completed records on $src and $dst"
+	else
+		copy=source why="records: $src $on_src, $dst $on_dst"
+	fi
+	[ "$mode" = bad-copy ] && copy=elsewhere
+	printf '%s@%s\n' "$copy" "$site" >"$dir/copy.$1"
+	copies="$copies  $1: {copy: $copy, why: \"$why\"}
+"
+}
+
 devices=$(printf '%s\n' "$request" | grep '^  - {name: .*peer:' | sed 's/^  - {name: \([^,]*\),.*/\1/')
 vms=$(printf '%s\n' "$request" | grep '^  - {name: .*host:' | sed 's/^  - {name: \([^,]*\),.*/\1/')
 
@@ -126,13 +155,19 @@ shutdown | migrate | register | power-on)
 		case $mode in
 		partial-*) [ $((i * 2)) -lt "$n" ] || break ;;
 		esac
+		if [ "$operation" = register ]; then
+			choose_copy "$v"
+		fi
 		effect "vm.$v" "$operation@$site"
 		i=$((i + 1))
 	done
 	case $mode in
 	partial-timeout) echo "fake-array: $operation $op cut off after $i VMs" >&2; exec sleep 60 ;;
 	partial-lost) exit 0 ;;
-	esac ;;
+	esac
+	[ "$mode" = stranger-copy ] && copies="$copies  nobody: {copy: source, why: \"?\"}
+"
+	[ "$mode" = no-copies ] && copies= ;;
 query)
 	asked=$(field query)
 	case $asked in
@@ -176,3 +211,6 @@ if [ "$mode" = crash-after-effect ]; then
 fi
 echo "fake-array: $operation $op done" >&2
 reply done
+if [ -n "$copies" ]; then
+	printf 'copies:\n%s' "$copies"
+fi

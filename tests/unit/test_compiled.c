@@ -112,6 +112,10 @@ static void sample_build(struct dag *d)
 	d->workgroups[0] = (struct dag_workgroup){1, false, 0, 2, members, 2};
 	d->workgroups[1] = (struct dag_workgroup){2, false, 2, 2, lone, 1};
 	d->workgroups[2] = (struct dag_workgroup){DAG_NO_PRIORITY, true, 4, 1, metro, 1};
+	/* db-02 was being moved from lun-101 to lun-102 (both its workgroup's). */
+	d->n_migrations = 1;
+	d->migrations = table(d, 1, sizeof *d->migrations);
+	d->migrations[0] = (struct dag_migration){1, 0, 1, DAG_MIGRATION_COMPLETED};
 
 	uint32_t sync1 = dag_add_op(d, DAG_SYNC, DAG_TARGET_DEVICE, 0, 0, 0, DAG_BEST_EFFORT);
 	uint32_t sync2 = dag_add_op(d, DAG_SYNC, DAG_TARGET_DEVICE, 1, 0, 0, DAG_BEST_EFFORT);
@@ -329,6 +333,13 @@ static void assert_dag_equal(const struct dag *a, const struct dag *b)
 		ck_assert_str_eq(a->groups[i].name, b->groups[i].name);
 		ck_assert_uint_eq(a->groups[i].n_devices, b->groups[i].n_devices);
 		ck_assert_mem_eq(a->groups[i].devices, b->groups[i].devices, a->groups[i].n_devices * sizeof(uint32_t));
+	}
+	ck_assert_uint_eq(a->n_migrations, b->n_migrations);
+	for (uint32_t i = 0; i < a->n_migrations; i++) {
+		ck_assert_uint_eq(a->migrations[i].vm, b->migrations[i].vm);
+		ck_assert_uint_eq(a->migrations[i].from, b->migrations[i].from);
+		ck_assert_uint_eq(a->migrations[i].to, b->migrations[i].to);
+		ck_assert_uint_eq(a->migrations[i].state, b->migrations[i].state);
 	}
 	ck_assert_uint_eq(a->n_vms, b->n_vms);
 	for (uint32_t i = 0; i < a->n_vms; i++) {
@@ -605,6 +616,7 @@ START_TEST(test_empty_tables)
 	ck_assert_ptr_nonnull(strstr(out.data, "\nsites: []\nhosts: []\ndevices: []\ngroups: []\nsteps: []\nlimits: []\n"
 	                                       "latency: {}\nworkgroups: []\noperations: []\n"));
 	ck_assert_ptr_null(strstr(out.data, "from:"));
+	ck_assert_ptr_null(strstr(out.data, "migrations")); /* optional: a plan without records reads as before */
 	struct readback *r = read_n(out.data, out.len);
 	ck_assert(r->ok);
 	assert_dag_equal(&d, &r->d);
@@ -612,6 +624,70 @@ START_TEST(test_empty_tables)
 	readback_free(r);
 	buf_free(&out);
 	dag_free(&d);
+}
+END_TEST
+
+/* Storage-migration records: optional, after the workgroups; each names a VM and two different
+ * replicated devices of its workgroup, once per VM. */
+START_TEST(test_migrations)
+{
+	size_t len;
+	char *text = sample_text(&len);
+	ck_assert_ptr_nonnull(strstr(text, "\nmigrations:\n- {vm: db-02, from: lun-101, to: lun-102, state: completed}\n"
+	                                   "operations:\n"));
+	free(text);
+	const char *rec = "- {vm: db-02, from: lun-101, to: lun-102, state: completed}";
+	expect(rec, "- {vm: db-09, from: lun-101, to: lun-102, state: completed}", DRP054, "unknown VM 'db-09'", "db-09");
+	expect(rec, "- {vm: db-02, from: lun-101, to: lun-109, state: completed}", DRP054, "unknown device 'lun-109'",
+	       "lun-109");
+	expect(rec, "- {vm: db-02, from: lun-101, to: lun-101, state: completed}", DRP054,
+	       "the storage migration of VM 'db-02' moves it from device 'lun-101' to the same device", "lun-101");
+	expect(rec, "- {vm: db-02, from: lun-101, to: metro-7, state: completed}", DRP054,
+	       "the storage migration of VM 'db-02' involves stretched device 'metro-7'", "metro-7");
+	expect(rec, "- {vm: db-02, from: lun-101, to: lun-103, state: completed}", DRP054,
+	       "VM 'db-02' is being moved to or from device 'lun-103', which its workgroup 'w1' does not recover",
+	       "lun-103");
+	expect(rec, "- {vm: db-02, from: lun-101, to: lun-102, state: done}", DRP051,
+	       "unknown migration state: found plain 'done'; expected completed or in-progress", "done");
+	expect(rec, "- {vm: db-02, from: lun-101, to: lun-102}", DRP051, "missing key 'state' in a storage migration",
+	       NULL);
+	expect(rec, "- {vm: db-02, from: lun-101, to: lun-102, state: completed, time: now}", DRP051, "'time'", "time");
+	expect(rec, "- {vm: db-02, from: lun-101, to: lun-102, state: completed}\n- {vm: db-02, from: lun-102, to: lun-101, "
+	       "state: in-progress}", DRP054, "VM 'db-02' has two storage-migration records", NULL);
+	/* Out of order: after the operations. */
+	char *sample = sample_text(&len);
+	char *moved = edit(sample, "migrations:\n- {vm: db-02, from: lun-101, to: lun-102, state: completed}\n", "", true);
+	struct buf late = BUF_INIT;
+	buf_printf(&late, "%smigrations:\n%s\n", moved, rec);
+	ck_assert(compiled_reseal(late.data, late.len));
+	struct readback *r = read_text(late.data);
+	find(r, DRP051, "'migrations' is out of order: it comes before 'operations'");
+	readback_free(r);
+	buf_free(&late);
+	free(moved);
+
+	/* Two records, written in any order, are kept in VM order. */
+	char *two = edit(sample, rec, "- {vm: 'on', from: lun-103, to: lun-101, state: in-progress}\n" /* not w2's */
+	                              "- {vm: db-02, from: lun-101, to: lun-102, state: completed}", false);
+	r = read_text(two);
+	find(r, DRP054, "VM 'on' is being moved to or from device 'lun-101', which its workgroup 'w2' does not recover");
+	readback_free(r);
+	free(two);
+	two = edit(sample, rec, "- {vm: db-02, from: lun-101, to: lun-102, state: in-progress}\n"
+	                        "- {vm: db-01, from: lun-102, to: lun-101, state: completed}", false);
+	r = read_text(two);
+	ck_assert(r->ok);
+	ck_assert_uint_eq(r->d.n_migrations, 2);
+	ck_assert_str_eq(r->d.vms[r->d.migrations[0].vm].name, "db-01");
+	ck_assert_uint_eq(r->d.migrations[0].from, 1);
+	ck_assert_uint_eq(r->d.migrations[0].state, DAG_MIGRATION_COMPLETED);
+	ck_assert_str_eq(r->d.vms[r->d.migrations[1].vm].name, "db-02");
+	ck_assert_uint_eq(r->d.migrations[1].state, DAG_MIGRATION_IN_PROGRESS);
+	ck_assert_ptr_eq(dag_vm_migration(&r->d, 1), &r->d.migrations[1]);
+	ck_assert_ptr_null(dag_vm_migration(&r->d, 2));
+	readback_free(r);
+	free(two);
+	free(sample);
 }
 END_TEST
 
@@ -1087,6 +1163,7 @@ Suite *compiled_suite(void)
 	tcase_add_test(tc, test_shape);
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_references);
+	tcase_add_test(tc, test_migrations);
 	tcase_add_test(tc, test_operations);
 	tcase_add_test(tc, test_ranges_of_values);
 	tcase_add_test(tc, test_error_limit);

@@ -379,6 +379,7 @@ static const struct hostile {
 	{"garbage", ADAPTER_FAILED, "exec:fake sync s1.sync.lun-3: the reply is not YAML (line "},
 	{"missing-status", ADAPTER_FAILED, "exec:fake sync s1.sync.lun-3: the reply has no status field"},
 	{"unknown-field", ADAPTER_FAILED, "unknown field \"colour\""},
+	{"copies-elsewhere", ADAPTER_FAILED, "unknown field \"copies\": only a register reply has it"},
 	{"huge", ADAPTER_FAILED, "the reply is larger than 1048576 bytes"},
 	{"wrong-op", ADAPTER_FAILED, "the reply is for another operation (\"s99.sync.other\")"},
 	{"silent", ADAPTER_TRANSIENT, "exec:fake sync s1.sync.lun-3: exited without a reply"},
@@ -402,6 +403,40 @@ START_TEST(test_hostile)
 	ck_assert_msg(strstr(r.message, h->message) != NULL, "%s: %s", h->mode, r.message);
 	a->vt->close(a);
 	teardown(&fx);
+}
+END_TEST
+
+/* A register reply's `copies`: VM name -> {copy, why}, scalars, each VM once; anything else is
+ * refused with a reason (what the register then does with it: tests/e2e/migration.sh). */
+START_TEST(test_reply_copies)
+{
+	static const char head[] = "drplan-adapter-reply: 1\nop: s2.register.w2\nstatus: done\n";
+	static const struct {
+		const char *copies, *why; /* why: NULL if the reply parses */
+	} cases[] = {
+		{"copies:\n  app-01: {copy: destination, why: \"both completed\"}\n  app-02: {copy: source, why: x}\n", NULL},
+		{"copies: {}\n", NULL},
+		{"copies: [app-01]\n", "field copies is not a scalar"},
+		{"copies:\n  app-01: destination\n", "line 5: copies must map each VM's name to {copy, why}, scalars"},
+		{"copies:\n  app-01: {copy: source, colour: blue}\n", "unknown field \"colour\" for VM app-01"},
+		{"copies:\n  app-01: {copy: source, copy: destination}\n", "field copy given twice for VM app-01"},
+		{"copies:\n  app-01: {copy: [source]}\n", "copies must map each VM's name to {copy, why}, scalars"},
+		{"copies:\n  app-01: {copy: source}\n  app-01: {copy: source}\n", "copies names VM app-01 twice"},
+		{"copies:\n  \"app\\0\": {copy: source}\n", "copies holds a NUL byte"},
+		{"copies: {}\ncopies: {}\n", "field copies given twice"},
+		{"copies:\n  {a: b}: {copy: source}\n", "copies must map each VM's name to {copy, why}, scalars"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf text = BUF_INIT;
+		buf_printf(&text, "%s%s", head, cases[i].copies);
+		char why[200] = "";
+		bool ok = exec_reply_check(text.data, text.len, false, NULL, why, sizeof why);
+		if (!cases[i].why)
+			ck_assert_msg(ok, "case %zu refused: %s", i, why);
+		else
+			ck_assert_msg(!ok && strstr(why, cases[i].why), "case %zu: '%s', expected '%s'", i, why, cases[i].why);
+		buf_free(&text);
+	}
 }
 END_TEST
 
@@ -519,7 +554,7 @@ START_TEST(test_concurrent)
 	for (uint32_t i = 0; i < fx.l.dag.n_ops && n < 64; i++) {
 		const struct dag_op *op = &fx.l.dag.ops[i];
 		if (op->kind == DAG_SYNC || op->kind == DAG_SHUTDOWN || op->kind == DAG_REGISTER || op->kind == DAG_POWER_ON) {
-			w[n] = (struct worker){a, &fx.l.dag, i, {ADAPTER_FAILED, "", 0}};
+			w[n] = (struct worker){a, &fx.l.dag, i, {ADAPTER_FAILED, "", 0, BUF_INIT}};
 			n++;
 			effects += op->kind == DAG_SYNC ? 1 : fx.l.dag.workgroups[op->target].n_vms;
 		}
@@ -593,6 +628,7 @@ Suite *exec_suite(void)
 	tcase_add_test(tc, test_secrets);
 	tcase_add_test(tc, test_open_refuses);
 	tcase_add_loop_test(tc, test_hostile, 0, (int)(sizeof hostile / sizeof hostile[0]));
+	tcase_add_test(tc, test_reply_copies);
 	tcase_add_test(tc, test_timeout_kills_group);
 	tcase_add_test(tc, test_background_child_killed);
 	tcase_add_test(tc, test_concurrent);

@@ -10,6 +10,7 @@
 #include "../../compiler/load.h"
 #include "../../compiler/lower.h"
 #include "../../compiler/model.h"
+#include "../../compiler/verify.h"
 #include "lowered.h"
 #include "suites.h"
 
@@ -232,6 +233,75 @@ START_TEST(test_workgroup_size_and_gates)
 }
 END_TEST
 
+/* A VM being moved (a storage-migration record): its workgroup holds both devices, so the
+ * failovers of both copies come before its register; the DAG carries the record; and the verifier
+ * rejects a DAG that lost either. */
+START_TEST(test_migration_record)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/drplan-lower-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct lowered l;
+	lower_files(&l, dir,
+	            RUNTIME_WORLD "plan dr {\n  from east to west\n  mode disaster\n  protect p\n"
+	                          "  step failover storage\n  step migrate live\n  step register vms\n"
+	                          "  step power-on vms\n}\n",
+	            RUNTIME_INVENTORY "storage_migrations:\n"
+	                              "  - {vm: app-01, from: lun-3, to: lun-1, state: in-progress, "
+	                              "time: \"2024-05-14T22:41:07Z\"}\n");
+	char *text = dump(&l.dag);
+	ck_assert_str_eq(text, "w1 p1 storage [lun-1 lun-2]: db-01 db-02\n"
+	                       "w2 p2 storage [lun-1 lun-3]: app-01\n"
+	                       "w3 p2 live [metro-1]: web-01\n"
+	                       "s1.failover.cg-a\n"
+	                       "s1.failover.lun-3\n"
+	                       "s2.prefer.metro-1\n"
+	                       "s3.migrate.w3 <- s2.prefer.metro-1 (prefer)\n"
+	                       "s4.register.w1 <- s1.failover.cg-a (storage)\n"
+	                       "s4.register.w2 <- s1.failover.cg-a (storage), s1.failover.lun-3 (storage)\n"
+	                       "s5.power-on.w1 <- s4.register.w1 (step)\n"
+	                       "s5.power-on.w2 <- s4.register.w2 (step)\n");
+	free(text);
+	struct dag *d = &l.dag;
+	ck_assert_uint_eq(d->n_migrations, 1);
+	const struct dag_migration *mg = &d->migrations[0];
+	ck_assert_str_eq(d->vms[mg->vm].name, "app-01");
+	ck_assert_ptr_eq(dag_vm_migration(d, mg->vm), mg);
+	ck_assert_ptr_null(dag_vm_migration(d, 0));
+	ck_assert_str_eq(d->devices[mg->from].name, "lun-3");
+	ck_assert_str_eq(d->devices[mg->to].name, "lun-1");
+	ck_assert_uint_eq(mg->state, DAG_MIGRATION_IN_PROGRESS);
+
+	uint32_t plan = 0;
+	struct diag_list diags;
+	diag_list_init(&diags);
+	ck_assert(verify_dag(d, l.model, plan, &diags));
+	/* Without the destination's device, the workgroup no longer waits for that copy. */
+	struct dag_workgroup *wg = &d->workgroups[d->vms[mg->vm].workgroup];
+	const uint32_t *devices = wg->devices;
+	uint32_t lone = mg->from;
+	wg->devices = &lone;
+	wg->n_devices = 1;
+	ck_assert(!verify_dag(d, l.model, plan, &diags));
+	ck_assert_ptr_nonnull(strstr(diags.items[diags.len - 1]->message, "not one of workgroup w2's"));
+	wg->devices = devices;
+	wg->n_devices = 2;
+	/* Without the record, the run would register the source copy whatever the devices say. */
+	d->n_migrations = 0;
+	ck_assert(!verify_dag(d, l.model, plan, &diags));
+	ck_assert_ptr_nonnull(strstr(diags.items[diags.len - 1]->message, "carries 0 storage-migration records"));
+	d->n_migrations = 1;
+	diag_list_free(&diags);
+	lowered_free(&l);
+	char path[96];
+	snprintf(path, sizeof path, "%s/plan.drp", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/inv.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *lower_suite(void)
 {
 	Suite *s = suite_create("lower");
@@ -241,6 +311,7 @@ Suite *lower_suite(void)
 	tcase_add_test(tc, test_after_within_priority);
 	tcase_add_test(tc, test_modes);
 	tcase_add_test(tc, test_workgroup_size_and_gates);
+	tcase_add_test(tc, test_migration_record);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -522,6 +522,103 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+/* A VM being moved: register reads the records on its two recovered devices, registers the
+ * destination copy only when both say completed, and notes which copy and why; the world keeps
+ * the copy across a reopen; sim_options.records stands for records that did not replicate. */
+static const char moved_plan[] = RUNTIME_WORLD "plan dr {\n  from east to west\n  mode disaster\n  protect p\n"
+                                 "  step failover storage\n  step migrate live\n  step register vms\n"
+                                 "  step power-on vms\n}\n";
+static const char moved_inventory[] = RUNTIME_INVENTORY
+	"storage_migrations:\n"
+	"  - {vm: app-01, from: lun-3, to: lun-1, state: completed, time: \"2024-05-14T22:41:07Z\"}\n";
+
+static struct adapter_reply register_moved(struct adapter *a, const struct dag *d)
+{
+	ck_done(perform(a, d, "s1.failover.cg-a"));
+	ck_done(perform(a, d, "s1.failover.lun-3"));
+	return perform(a, d, "s4.register.w2");
+}
+
+START_TEST(test_migration_copies)
+{
+	struct compiled c;
+	compile(&c, moved_plan, moved_inventory);
+	const struct dag *d = &c.l.dag;
+	ck_assert_uint_eq(d->n_migrations, 1);
+	char *dir = state_dir();
+	struct sim_options o = {.virtual_time = true, .state_dir = dir};
+	struct adapter *a = open_sim(d, &o);
+	struct buf b = BUF_INIT;
+	sim_describe_vm(a, "app-01", &b);
+	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1)");
+	struct adapter_reply r = register_moved(a, d);
+	ck_done(r);
+	ck_assert_str_eq(r.notes.data, "app-01: registered the destination copy (on lun-1): the records on lun-3 and lun-1 "
+	                          "both say the move completed\n");
+	buf_free(&r.notes);
+	/* Registered again (already there): the same note, nothing changes. */
+	r = perform(a, d, "s4.register.w2");
+	ck_done(r);
+	ck_assert_ptr_nonnull(strstr(r.notes.data, "registered the destination copy (on lun-1)"));
+	buf_free(&r.notes);
+	/* db-01 and db-02 are not being moved: no note. */
+	r = perform(a, d, "s4.register.w1");
+	ck_done(r);
+	ck_assert_ptr_null(r.notes.data);
+	buf_clear(&b);
+	sim_describe_vm(a, "app-01", &b);
+	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (destination copy on lun-1)");
+	a->vt->close(a);
+	a = open_sim(d, &o);
+	buf_clear(&b);
+	sim_describe_vm(a, "app-01", &b);
+	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (destination copy on lun-1)");
+	a->vt->close(a);
+	free_state(dir);
+
+	/* The destination's record did not reach the recovery site: the source copy, and why. */
+	const char *lost[] = {"lun-1=none"};
+	struct sim_options mem = {.virtual_time = true, .records = lost, .n_records = 1};
+	a = open_sim(d, &mem);
+	r = register_moved(a, d);
+	ck_done(r);
+	ck_assert_str_eq(r.notes.data, "app-01: registered the source copy (on lun-3): no migration record on lun-1 (lun-3 "
+	                          "says completed), so the move cannot be taken as completed\n");
+	buf_free(&r.notes);
+	buf_clear(&b);
+	sim_describe_vm(a, "app-01", &b);
+	ck_assert_ptr_nonnull(strstr(b.data, "off at west (source copy on lun-3)"));
+	a->vt->close(a);
+	const char *stale[] = {"lun-*=in-progress"};
+	mem.records = stale;
+	a = open_sim(d, &mem);
+	r = register_moved(a, d);
+	ck_assert_ptr_nonnull(strstr(r.notes.data, "registered the source copy (on lun-3): the records on lun-3 and lun-1 say "
+	                                      "the move was in progress"));
+	buf_free(&r.notes);
+	a->vt->close(a);
+	const char *disagree[] = {"lun-3=in-progress"};
+	mem.records = disagree;
+	a = open_sim(d, &mem);
+	r = register_moved(a, d);
+	ck_assert_ptr_nonnull(strstr(r.notes.data, "the records disagree (lun-3 says in-progress, lun-1 says completed)"));
+	buf_free(&r.notes);
+	a->vt->close(a);
+	/* Records that name no device of a record, or no state, are refused. */
+	char err[300] = "";
+	const char *bad[] = {"lun-2=none"};
+	mem.records = bad;
+	ck_assert_ptr_null(sim_open(d, &mem, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "name 'lun-2', which is no device of a storage-migration record"));
+	const char *no_state[] = {"lun-1=gone"};
+	mem.records = no_state;
+	ck_assert_ptr_null(sim_open(d, &mem, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "'lun-1=gone' is not DEVICE=STATE"));
+	buf_free(&b);
+	compiled_free(&c);
+}
+END_TEST
+
 static void truncate_log(const char *dir, size_t drop, const char *append)
 {
 	char path[160];
@@ -986,6 +1083,7 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_idempotence);
 	tcase_add_test(tc, test_effects_log);
 	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_migration_copies);
 	tcase_add_test(tc, test_torn_and_corrupt);
 	tcase_add_test(tc, test_other_plan);
 	tcase_add_test(tc, test_group_commit);
