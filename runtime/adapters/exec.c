@@ -339,7 +339,8 @@ struct call {
 	struct exec_adapter *x;
 	const char *operation;
 	const char *op_id;
-	struct buf out;            /* stdout, at most EXEC_REPLY_MAX bytes */
+	struct buf out;            /* stdout, at most reply_max bytes */
+	size_t reply_max;          /* EXEC_REPLY_MAX, or EXEC_DISCOVER_REPLY_MAX for discover */
 	struct buf err_line;       /* the stderr line being assembled */
 	bool too_big, timed_out, spawn_failed;
 	int status;                /* from waitpid */
@@ -511,7 +512,7 @@ static void run_call(struct call *c, const struct buf *request)
 			ssize_t rd = read(out[0], chunk, sizeof chunk);
 			if (rd > 0) {
 				buf_append(&c->out, chunk, (size_t)rd);
-				if (c->out.len > EXEC_REPLY_MAX) {
+				if (c->out.len > c->reply_max) {
 					c->too_big = true;
 					kill(-pid, SIGKILL);
 					close_fd(&out[0]);
@@ -866,7 +867,7 @@ static bool process_fault(const struct call *c, char *why, size_t whylen, enum c
 		buf_free(&dur);
 		*res = CALL_TRANSIENT;
 	} else if (c->too_big) {
-		snprintf(why, whylen, "the reply is larger than %zu bytes (the process group was killed)", EXEC_REPLY_MAX);
+		snprintf(why, whylen, "the reply is larger than %zu bytes (the process group was killed)", c->reply_max);
 	} else if (WIFSIGNALED(c->status)) {
 		snprintf(why, whylen, "killed by signal %d (%s)", WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
 	} else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) != 0) {
@@ -1017,6 +1018,7 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 	c.x = x;
 	c.operation = operation;
 	c.op_id = id.data;
+	c.reply_max = EXEC_REPLY_MAX;
 	c.timeout_ms = x->timeout_ms;
 	if (req->timeout_ms > 0 && req->timeout_ms < c.timeout_ms)
 		c.timeout_ms = req->timeout_ms;
@@ -1242,6 +1244,7 @@ bool exec_discover(const struct exec_options *o, const char *const *sites, uint3
 	c.x = x;
 	c.operation = "discover";
 	c.op_id = "discover";
+	c.reply_max = EXEC_DISCOVER_REPLY_MAX;
 	c.timeout_ms = x->timeout_ms;
 	run_call(&c, &request);
 	enum call_result res;

@@ -27,8 +27,10 @@ struct exec_options {
 	                                   followed by the program */
 };
 
-/* The size above which a reply is refused (and the program killed). */
+/* The size above which a reply is refused (and the program killed): an operation's, and a
+ * discovery's, which lists a whole site (some 100 bytes a VM: 256 MiB is two million VMs). */
 #define EXEC_REPLY_MAX ((size_t)1 << 20)
+#define EXEC_DISCOVER_REPLY_MAX ((size_t)1 << 28)
 
 /* Opens the adapter for this compiled plan (which must outlive it). NULL with err set if the program
  * is not executable, the secrets file is unsafe or malformed, or the log cannot be opened. Close it

@@ -13,7 +13,8 @@
 # completed record, says so under `copies`, and keeps its choice in copy.VM (COPY@SITE).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
-#   crash-after-effect, failed, transient, no-read, copies-elsewhere (`copies` in any reply);
+#   crash-after-effect, failed, transient, no-read, copies-elsewhere (`copies` in any reply),
+#   big-discover (a discovery of FAKE_ARRAY_VMS VMs, default 20000);
 #   for a register: no-copies, bad-copy, stranger-copy;
 #   partial-timeout and partial-lost (attempt 1 only: act on the first half of the VMs, then hang
 #   until the timeout kills the process group, or exit without a reply);
@@ -39,6 +40,18 @@ if [ "$operation" = discover ]; then
 	# tests' plans use: hosts.SITE holds a site's hosts ("esx-east-01, esx-east-02"; default
 	# esx-SITE-01), dev.ID and vm.NAME one flow mapping each. Tests edit these files to move, add or
 	# remove things behind a compiled plan's back.
+	if [ "$mode" = big-discover ]; then
+		# A site of FAKE_ARRAY_VMS VMs (default 20000) on one device: a reply of megabytes.
+		awk -v n="${FAKE_ARRAY_VMS:-20000}" 'BEGIN {
+			printf "drplan-adapter-reply: 1\nop: discover\nstatus: done\ninventory:\n  version: 1\n"
+			printf "  sites:\n    - {name: east, hosts: [esx-east-01]}\n"
+			printf "  devices:\n    - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}\n"
+			printf "  vms:\n"
+			for (i = 1; i <= n; i++)
+				printf "    - {name: vm-%06d, host: esx-east-01, devices: [lun-1], power: on}\n", i
+		}'
+		exit 0
+	fi
 	inv=$dir/inventory
 	if [ ! -d "$inv" ]; then
 		mkdir -p "$inv"

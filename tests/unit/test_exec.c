@@ -603,6 +603,15 @@ START_TEST(test_discover)
 	ck_assert_uint_eq(inv.n_sites, 2);
 	ck_assert_uint_eq(inv.n_devices, 1);
 	ck_assert_uint_eq(inv.n_vms, 1);
+	buf_free(&inv_text);
+	/* A site far larger than an operation's reply may be: 20,000 VMs, some 1.4 MB. */
+	setenv("FAKE_ARRAY_MODE", "big-discover", 1);
+	ck_assert_msg(exec_discover(&o, sites, 2, &inv_text, err, sizeof err), "%s", err);
+	ck_assert_uint_gt(inv_text.len, EXEC_REPLY_MAX);
+	src = src_add(&set, "big.yaml", inv_text.data, inv_text.len);
+	memset(&inv, 0, sizeof inv);
+	ck_assert(inventory_parse(&inv, &arena, src, &diags));
+	ck_assert_uint_eq(inv.n_vms, 20000);
 	arena_free(&arena);
 	diag_list_free(&diags);
 	src_set_free(&set);
