@@ -64,6 +64,7 @@ struct cli_plan_options {
 	const char *root;              /* --root, or NULL */
 	const char *plan;              /* --plan NAME: which plan of the file, or NULL for its only one */
 	const char *latency;           /* --latency FILE: a latency profile, or NULL */
+	bool sites_only;               /* a file that declares no plan loads as its sites alone (discover) */
 };
 
 /* Loads PATH into p (compiled plans are recognised by their first line) and applies --latency.

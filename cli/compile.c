@@ -104,6 +104,10 @@ static int compile_source(struct cli_plan *p, const char *path, const struct cli
 	phase("validate");
 	if (p->diags.errors)
 		return EXIT_INVALID;
+	if (options->sites_only && p->model->n_plans == 0 && !options->plan) {
+		lower_sites(p->model, &p->dag);
+		return EXIT_OK;
+	}
 	uint32_t plan = choose_plan(p, path, options->plan);
 	if (plan == DAG_NONE)
 		return EXIT_USAGE;

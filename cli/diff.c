@@ -68,7 +68,7 @@ int cmd_diff(int argc, char **argv)
 	};
 	struct cli_report report;
 	cli_report_init(&report);
-	struct cli_plan_options load = {NULL, NULL, NULL};
+	struct cli_plan_options load = {0};
 	/* The report goes to standard output: colour it when that is a terminal. */
 	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
 	bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);

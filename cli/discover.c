@@ -72,6 +72,7 @@ int cmd_discover(int argc, char **argv)
 		return cli_usage_error("discover", "no --site given");
 	const char *path = argv[optind];
 	struct cli_plan p;
+	plan_options.sites_only = true; /* the first discovery comes before the first plan */
 	int status = cli_plan_load(&p, path, &plan_options);
 	cli_print_diags(&p.diags, &p.sources, &report);
 	char *dir = cli_dir_of(path);

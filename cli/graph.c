@@ -63,7 +63,7 @@ int cmd_graph(int argc, char **argv)
 	};
 	struct cli_report report;
 	cli_report_init(&report);
-	struct cli_plan_options load = {NULL, NULL, NULL};
+	struct cli_plan_options load = {0};
 	enum dot_level level = DOT_WORKGROUP;
 	const char *output = NULL;
 	optind = 1;

@@ -674,7 +674,7 @@ int cmd_plan(int argc, char **argv)
 	};
 	struct cli_report report;
 	cli_report_init(&report);
-	struct cli_plan_options load = {NULL, NULL, NULL};
+	struct cli_plan_options load = {0};
 	bool all = false, color = false;
 	optind = 1;
 	opterr = 0;

@@ -714,7 +714,7 @@ int cmd_status(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct cli_plan_options load = {NULL, NULL, NULL};
+	struct cli_plan_options load = {0};
 	const char *compiled = NULL;
 	bool json = false, all = false;
 	optind = 1;

@@ -111,17 +111,14 @@ static void copy_adapter(struct dag *d, struct dag_site *site, const struct ast_
 	site->settings = out;
 }
 
-static void copy_world(struct lowering *l, const uint32_t *plan_vms, uint32_t n_plan_vms)
+/* Every site of the model, by name, with its adapter; site_of[model site] = its index in d. */
+static void copy_sites(const struct model *m, struct dag *d, uint32_t *site_of)
 {
-	const struct model *m = l->m;
-	struct dag *d = l->d;
 	sort_model = m;
-	uint32_t *chosen = xmalloc(((size_t)m->n_sites + m->n_hosts + m->n_devices + m->n_groups + 1) * sizeof *chosen);
-
-	l->site_of = none_filled(m->n_sites);
+	uint32_t *chosen = xmalloc(((size_t)m->n_sites + 1) * sizeof *chosen);
 	for (uint32_t i = 0; i < m->n_sites; i++)
 		chosen[i] = i;
-	number_by_name(chosen, m->n_sites, l->site_of, by_site_name);
+	number_by_name(chosen, m->n_sites, site_of, by_site_name);
 	d->n_sites = m->n_sites;
 	d->sites = arena_alloc(&d->arena, (d->n_sites + 1) * sizeof *d->sites);
 	for (uint32_t i = 0; i < d->n_sites; i++) {
@@ -130,6 +127,26 @@ static void copy_world(struct lowering *l, const uint32_t *plan_vms, uint32_t n_
 		if (decl && decl->u.site_adapters)
 			copy_adapter(d, &d->sites[i], decl->u.site_adapters);
 	}
+	free(chosen);
+}
+
+void lower_sites(const struct model *m, struct dag *d)
+{
+	uint32_t *site_of = none_filled(m->n_sites);
+	copy_sites(m, d, site_of);
+	free(site_of);
+	dag_finish(d);
+}
+
+static void copy_world(struct lowering *l, const uint32_t *plan_vms, uint32_t n_plan_vms)
+{
+	const struct model *m = l->m;
+	struct dag *d = l->d;
+	sort_model = m;
+	uint32_t *chosen = xmalloc(((size_t)m->n_sites + m->n_hosts + m->n_devices + m->n_groups + 1) * sizeof *chosen);
+
+	l->site_of = none_filled(m->n_sites);
+	copy_sites(m, d, l->site_of);
 
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < m->n_devices; i++)

@@ -19,4 +19,8 @@
 void lower_plan(const struct model *m, uint32_t plan, struct src_set *sources, struct dag *d,
                 struct diag_list *diags);
 
+/* Only the sites of model m (built without errors), with their adapters, into d (dag_init'ed;
+ * finished on return): for `drplan discover` of a file that declares sites but no plan yet. */
+void lower_sites(const struct model *m, struct dag *d);
+
 #endif

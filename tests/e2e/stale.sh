@@ -66,14 +66,16 @@ plan paused {
   step power-on vms
 }
 PLAN
-# The first inventory by hand (a plan needs one to be discovered with), then the array's own.
-printf 'version: 1\ndevices:\n  - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}\n  - {id: lun-2, site: east, kind: replicated, peer: {id: lun-2p, site: west}}\nvms:\n  - {name: db-01, devices: [lun-1]}\n  - {name: app-01, devices: [lun-2]}\n' >inv.yaml
-expect_status 0 "discover seeds the fake array" "$DRPLAN" discover --root . --site east --plan move plan.drp
+# The first discovery comes before any plan: the sites' file alone names the programs.
+expect_status 0 "discover from the sites alone (seeds the fake array)" "$DRPLAN" discover --root . --site east sites.drp
+contains "$scratch/out" "{id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}" "what the array has"
 echo 'esx-east-01, esx-east-02' >"$inv/hosts.east"
 echo '{id: lun-2, site: east, kind: replicated, peer: {id: lun-2p, site: west}}' >"$inv/dev.lun-2"
 echo '{name: app-01, host: esx-east-01, devices: [lun-2]}' >"$inv/vm.app-01"
-expect_status 0 "discover the array" "$DRPLAN" discover --root . --site east --plan move plan.drp
+expect_status 0 "discover the array" "$DRPLAN" discover --root . --site east sites.drp
 cp "$scratch/out" inv.yaml
+expect_status 0 "the plan's file discovers the same" "$DRPLAN" discover --root . --site east --plan move plan.drp
+check "the same inventory" cmp -s "$scratch/out" inv.yaml
 contains inv.yaml "{name: app-01, host: esx-east-01, devices: [lun-2]}" "the inventory is the array's"
 expect_status 0 "compile against it" "$DRPLAN" compile --root . --plan move -o move.yaml plan.drp
 cp -r "$inv" fresh-inventory
