@@ -571,10 +571,21 @@ static void perform(const struct run *x, uint32_t op, uint32_t attempt, struct a
 		return;
 	}
 	/* A retry after a transient failure: the failed attempt may have taken effect after all (its
-	 * reply lost, a timeout after the deed). Ask before doing it again. */
-	if (attempt > 1 && a->vt->query && adapter_query_op(a, &req) == ADAPTER_HAPPENED) {
-		reply->status = ADAPTER_DONE;
-		return;
+	 * reply lost, a timeout after the deed). Ask before doing it again, and do not guess: an
+	 * operation the adapter cannot tell about is for an operator, as a VM is (ask_vms). */
+	if (attempt > 1 && a->vt->query) {
+		struct adapter_answer ans = {.outcome = ADAPTER_UNKNOWN, .vms = NULL};
+		adapter_query(a, &req, &ans);
+		if (ans.outcome == ADAPTER_HAPPENED) {
+			reply->status = ADAPTER_DONE;
+			return;
+		}
+		if (ans.outcome != ADAPTER_NOT_HAPPENED) {
+			adapter_reply_set(reply, ADAPTER_FAILED,
+			                  "cannot tell whether it happened after the last attempt failed: check by hand%s%s%s",
+			                  ans.message[0] ? " (" : "", ans.message, ans.message[0] ? ")" : "");
+			return;
+		}
 	}
 	adapter_perform(a, &req, reply);
 }

@@ -729,6 +729,54 @@ START_TEST(test_retries)
 }
 END_TEST
 
+/* A device operation whose attempt failed transiently is asked about before the retry: done if it
+ * happened after all (no second call), failed if the adapter cannot tell (no guess), retried if
+ * it did not happen. */
+START_TEST(test_device_retry_asks)
+{
+	static const char plan[] = WORLD TWO_GROUPS
+		"plan p {\n  from east to west\n  mode disaster\n  protect p\n  workgroup 2\n"
+		"  step failover storage retry 1 backoff 10s\n  step register vms\n  step power-on vms\n}\n";
+	static const struct {
+		enum adapter_outcome answer;
+		uint32_t calls;
+		uint8_t state;
+		const char *why;
+	} cases[] = {
+		{ADAPTER_HAPPENED, 1, RUN_DONE, NULL},
+		{ADAPTER_UNKNOWN, 1, RUN_FAILED, "cannot tell whether it happened after the last attempt failed: check by hand"},
+		{ADAPTER_NOT_HAPPENED, 2, RUN_DONE, NULL},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct lowered l;
+		lower_text(&l, plan);
+		const struct dag *d = &l.dag;
+		struct fake f;
+		fake_init(&f, d);
+		uint32_t op = 0;
+		while (op < d->n_ops && d->ops[op].kind != DAG_FAILOVER)
+			op++;
+		ck_assert_uint_lt(op, d->n_ops);
+		struct buf id = BUF_INIT;
+		dag_op_id(d, op, &id);
+		fake_rule(&f, id.data, ADAPTER_DONE, 1, 1000); /* the rule keeps id.data */
+		f.answer[op] = (uint8_t)(1 + cases[c].answer);
+		struct run_options o = {.adapter = &f.base, .run = 1, .virtual_time = true};
+		struct run_result r;
+		run_execute(d, &o, &r);
+		ck_assert_msg(f.queries[op] == 1, "case %zu: %u queries, %u calls, state %u: %s", c, f.queries[op], f.calls[op], r.state[op], r.why[op] ? r.why[op] : "");
+		ck_assert_uint_eq(f.calls[op], cases[c].calls);
+		ck_assert_uint_eq(r.state[op], cases[c].state);
+		if (cases[c].why)
+			ck_assert_str_eq(r.why[op], cases[c].why);
+		buf_free(&id);
+		run_result_free(&r);
+		fake_free(&f);
+		lowered_free(&l);
+	}
+}
+END_TEST
+
 /* Four VMs in one workgroup, and a register step that may be retried. */
 #define FOUR_VMS                                                                                \
 	"vm db-01 priority 1 on lun-1 lun-2\n"                                                      \
@@ -1565,6 +1613,7 @@ Suite *run_suite(void)
 	tcase_add_test(tc, test_planned_stops);
 	tcase_add_test(tc, test_best_effort);
 	tcase_add_test(tc, test_retries);
+	tcase_add_test(tc, test_device_retry_asks);
 	tcase_add_test(tc, test_partial_retry);
 	tcase_add_test(tc, test_resume_partial);
 	tcase_add_test(tc, test_barrier);
