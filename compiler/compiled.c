@@ -1033,7 +1033,7 @@ struct reader {
 	/* Reading state. */
 	bool stop, fatal, root_seen;
 	unsigned documents;
-	size_t errors;
+	unsigned errors;
 	unsigned depth;
 	struct frame frames[COMPILED_MAX_DEPTH];
 	/* The DAG's tables as they grow. */
@@ -1149,19 +1149,14 @@ static struct src_range range(const struct reader *p, uint32_t start, uint32_t e
 __attribute__((format(printf, 4, 5))) static struct diag *rd_error(struct reader *p, enum diag_rule rule,
                                                                 struct src_range at, const char *fmt, ...)
 {
-	if (p->stop)
-		return NULL;
-	if (p->errors == COMPILED_MAX_ERRORS) {
-		diag_add(p->diags, DIAG_ERROR, DRP013, at, "too many errors in this compiled plan (%d); stopping here",
-		         COMPILED_MAX_ERRORS);
-		p->stop = p->fatal = true;
-		return NULL;
-	}
-	p->errors++;
+	bool stopped = p->stop;
 	va_list ap;
 	va_start(ap, fmt);
-	struct diag *dg = diag_vadd(p->diags, DIAG_ERROR, rule, at, fmt, ap);
+	struct diag *dg = yaml_vdiag_capped(p->diags, &p->errors, &p->stop, COMPILED_MAX_ERRORS, "this compiled plan",
+	                                    DIAG_ERROR, rule, at, fmt, ap);
 	va_end(ap);
+	if (!stopped && p->stop)
+		p->fatal = true; /* the cap: what is left is not read */
 	return dg;
 }
 
@@ -2505,6 +2500,17 @@ static void handle(struct reader *p, const yaml_event_t *ev)
 	}
 }
 
+/* handle and syntax_error as yaml_event_loop calls them. */
+static void handle_event(void *p, const yaml_event_t *ev)
+{
+	handle(p, ev);
+}
+
+static void report_syntax_error(void *p)
+{
+	syntax_error(p);
+}
+
 /* ---- Before the YAML: the format version and the seal, on the raw bytes */
 
 static bool raw_checks(struct reader *p)
@@ -2684,34 +2690,7 @@ bool compiled_read(struct dag *d, const struct src_file *src, struct diag_list *
 	}
 	yaml_parser_set_input_string(&p->yaml, (const unsigned char *)src->text + p->pos.base, src->len - p->pos.base);
 	yaml_parser_set_encoding(&p->yaml, YAML_UTF8_ENCODING);
-	/* An event is acted on once the next one is read, as in inventory.c: a syntax error may end the
-	 * entry before it, which must not then be reported as missing what the broken line held. */
-	yaml_event_t events[2];
-	yaml_event_t *ev = &events[0], *next = &events[1];
-	bool have = false;
-	for (;;) {
-		bool end = have && ev->type == YAML_STREAM_END_EVENT;
-		bool ok = end || yaml_parser_parse(&p->yaml, next);
-		if (have) {
-			if (ok)
-				handle(p, ev);
-			yaml_event_delete(ev);
-		}
-		if (end)
-			break;
-		if (!ok) {
-			syntax_error(p);
-			break;
-		}
-		if (p->stop) {
-			yaml_event_delete(next);
-			break;
-		}
-		yaml_event_t *held = next;
-		next = ev;
-		ev = held;
-		have = true;
-	}
+	yaml_event_loop(&p->yaml, p, handle_event, report_syntax_error, &p->stop);
 	yaml_parser_delete(&p->yaml);
 	parsed = !p->fatal;
 	if (parsed)

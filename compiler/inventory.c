@@ -180,7 +180,7 @@ struct inv_parser {
 	bool version_ok;
 	bool root_seen;
 	unsigned documents;
-	size_t errors;
+	unsigned errors;
 	unsigned depth;
 	struct frame frames[INVENTORY_MAX_DEPTH];
 	/* The entries being read (one of each kind at a time) and those finished. */
@@ -210,19 +210,14 @@ static struct src_range range(const struct inv_parser *p, uint32_t start, uint32
 __attribute__((format(printf, 4, 5))) static struct diag *inv_error(struct inv_parser *p, enum diag_rule rule,
                                                                     struct src_range at, const char *fmt, ...)
 {
-	if (p->stop)
-		return NULL;
-	if (p->errors == INVENTORY_MAX_ERRORS) {
-		diag_add(p->diags, DIAG_ERROR, DRP013, at, "too many errors in this inventory (%d); stopping here",
-		         INVENTORY_MAX_ERRORS);
-		p->stop = p->fatal = true;
-		return NULL;
-	}
-	p->errors++;
+	bool stopped = p->stop;
 	va_list ap;
 	va_start(ap, fmt);
-	struct diag *d = diag_vadd(p->diags, DIAG_ERROR, rule, at, fmt, ap);
+	struct diag *d = yaml_vdiag_capped(p->diags, &p->errors, &p->stop, INVENTORY_MAX_ERRORS, "this inventory",
+	                                   DIAG_ERROR, rule, at, fmt, ap);
 	va_end(ap);
+	if (!stopped && p->stop)
+		p->fatal = true; /* the cap: what is left is not read */
 	return d;
 }
 
@@ -1150,6 +1145,17 @@ static void handle(struct inv_parser *p, const yaml_event_t *ev)
 	}
 }
 
+/* handle and syntax_error as yaml_event_loop calls them. */
+static void handle_event(void *p, const yaml_event_t *ev)
+{
+	handle(p, ev);
+}
+
+static void report_syntax_error(void *p)
+{
+	syntax_error(p);
+}
+
 bool inventory_parse(struct inventory *inv, struct arena *arena, struct src_file *src, struct diag_list *diags)
 {
 	memset(inv, 0, sizeof *inv);
@@ -1176,36 +1182,7 @@ bool inventory_parse(struct inventory *inv, struct arena *arena, struct src_file
 	 * above rather than by libyaml, which, told the encoding, would read it as a character of the
 	 * first line and so misjudge that line's indentation. */
 	yaml_parser_set_encoding(&p->yaml, YAML_UTF8_ENCODING);
-	/* An event is acted on only once the next one has been read: a syntax error can end the
-	 * entry before it (a line indented one space too few closes the mapping above it), and that
-	 * entry must not then be reported as missing the fields that the broken line held. */
-	yaml_event_t events[2]; /* the event being held and the next one, swapped rather than copied */
-	yaml_event_t *ev = &events[0], *next = &events[1];
-	bool have = false;
-	for (;;) {
-		/* One call of handle, so that it is inlined into this loop over millions of events. */
-		bool end = have && ev->type == YAML_STREAM_END_EVENT;
-		bool ok = end || yaml_parser_parse(&p->yaml, next);
-		if (have) {
-			if (ok)
-				handle(p, ev);
-			yaml_event_delete(ev);
-		}
-		if (end)
-			break;
-		if (!ok) {
-			syntax_error(p);
-			break;
-		}
-		if (p->stop) {
-			yaml_event_delete(next);
-			break;
-		}
-		yaml_event_t *held = next;
-		next = ev;
-		ev = held;
-		have = true;
-	}
+	yaml_event_loop(&p->yaml, p, handle_event, report_syntax_error, &p->stop);
 	yaml_parser_delete(&p->yaml);
 
 out:

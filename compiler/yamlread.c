@@ -75,20 +75,27 @@ void yaml_reader_close(struct yaml_reader *r)
 	r->open = false;
 }
 
+struct diag *yaml_vdiag_capped(struct diag_list *diags, unsigned *errors, bool *stop, unsigned max,
+                               const char *this_file, enum diag_severity severity, enum diag_rule rule,
+                               struct src_range at, const char *fmt, va_list ap)
+{
+	if (*stop)
+		return NULL;
+	if (severity == DIAG_ERROR && (*errors)++ == max) {
+		diag_add(diags, DIAG_ERROR, DRP013, at, "too many errors in %s (%u); stopping here", this_file, max);
+		*stop = true;
+		return NULL;
+	}
+	return diag_vadd(diags, severity, rule, at, fmt, ap);
+}
+
 struct diag *yaml_reader_diag(struct yaml_reader *r, enum diag_severity severity, struct src_range at,
                               const char *fmt, ...)
 {
-	if (r->stop)
-		return NULL;
-	if (severity == DIAG_ERROR && r->errors++ == r->names->max_errors) {
-		diag_add(r->diags, DIAG_ERROR, DRP013, at, "too many errors in %s (%u); stopping here", r->names->this_file,
-		         r->names->max_errors);
-		r->stop = true;
-		return NULL;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	struct diag *d = diag_vadd(r->diags, severity, r->names->rule, at, fmt, ap);
+	struct diag *d = yaml_vdiag_capped(r->diags, &r->errors, &r->stop, r->names->max_errors, r->names->this_file,
+	                                   severity, r->names->rule, at, fmt, ap);
 	va_end(ap);
 	return d;
 }

@@ -6,6 +6,7 @@
 #ifndef DRP_YAMLREAD_H
 #define DRP_YAMLREAD_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,50 @@ void yaml_quote(struct buf *b, const char *text, size_t len);
 bool yaml_is_null(const yaml_event_t *ev);
 /* "a, b and c" (last: " and ", " or "). */
 void yaml_word_list(struct buf *b, const char *const *words, const char *last);
+
+/* Every YAML reader's errors count against a cap: the error past `max` is reported instead as
+ * DRP013 "too many errors in THIS_FILE (MAX); stopping here" and sets *stop. Adds the diagnostic
+ * (severity, rule, at, fmt) and returns it, or NULL once stopped; warnings and notes do not count. */
+struct diag *yaml_vdiag_capped(struct diag_list *diags, unsigned *errors, bool *stop, unsigned max,
+                               const char *this_file, enum diag_severity severity, enum diag_rule rule,
+                               struct src_range at, const char *fmt, va_list ap);
+
+/* The event loop of the state-machine readers (inventories, compiled plans): every event of the
+ * stream goes to handle(ctx, event), but only once the next one has been read, so that a syntax
+ * error that ends the entry before it (a line indented one space too few closes the mapping above
+ * it) is known before that entry is judged incomplete. On a syntax error, syntax_error(ctx) reports
+ * it and the loop ends; it also ends as soon as *stop is set. static inline, with the callbacks
+ * known at each call site, so that handle is inlined into the loop over millions of events. */
+static inline void yaml_event_loop(yaml_parser_t *y, void *ctx, void (*handle)(void *ctx, const yaml_event_t *ev),
+                                   void (*syntax_error)(void *ctx), const bool *stop)
+{
+	yaml_event_t events[2]; /* the event being held and the next one, swapped rather than copied */
+	yaml_event_t *ev = &events[0], *next = &events[1];
+	bool have = false;
+	for (;;) {
+		bool end = have && ev->type == YAML_STREAM_END_EVENT;
+		bool ok = end || yaml_parser_parse(y, next);
+		if (have) {
+			if (ok)
+				handle(ctx, ev);
+			yaml_event_delete(ev);
+		}
+		if (end)
+			break;
+		if (!ok) {
+			syntax_error(ctx);
+			break;
+		}
+		if (*stop) {
+			yaml_event_delete(next);
+			break;
+		}
+		yaml_event_t *held = next;
+		next = ev;
+		ev = held;
+		have = true;
+	}
+}
 
 /* What a file is, in the reader's messages. */
 struct yaml_reader_names {
