@@ -7,7 +7,8 @@
 #   2. `ninja -j JOBS` over a build.ninja generated from the compiled plan: one edge per operation
 #      running `true`, its predecessors as order-only inputs (outputs are never created, so every
 #      edge runs once per invocation).
-# Both run RUNS times, alternating; it prints the medians and the ratio drplan / ninja.
+# Both run RUNS times, alternating; it prints the medians, their ratio drplan / ninja, and the
+# median of the rounds' own ratios (each round runs the two side by side).
 #
 #   sh bench/run-ninja.sh                       # VMS=2000 JOBS=16 RUNS=5
 # Needs ninja (Debian: ninja-build).
@@ -68,4 +69,7 @@ done
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 d=$(median <"$WORK/drplan.wall")
 n=$(median <"$WORK/ninja.wall")
+# Each round's ratio: the two ran side by side, so the machine's drift cancels out of it.
+paste "$WORK/drplan.wall" "$WORK/ninja.wall" | awk '{ printf "%.4f\n", $1 / $2 }' >"$WORK/ratio"
 echo "$ops operations, $edges edges, $JOBS in parallel: drplan $d s, ninja $n s (medians of $RUNS); drplan / ninja = $(awk -v a="$d" -v b="$n" 'BEGIN { printf "%.3f", a / b }')"
+echo "median of the rounds' ratios: $(median <"$WORK/ratio") (each round: $(tr '\n' ' ' <"$WORK/ratio"))"
