@@ -33,7 +33,8 @@ void yaml_word_list(struct buf *b, const char *const *words, const char *last);
  * (severity, rule, at, fmt) and returns it, or NULL once stopped; warnings and notes do not count. */
 struct diag *yaml_vdiag_capped(struct diag_list *diags, unsigned *errors, bool *stop, unsigned max,
                                const char *this_file, enum diag_severity severity, enum diag_rule rule,
-                               struct src_range at, const char *fmt, va_list ap);
+                               struct src_range at, const char *fmt, va_list ap)
+	__attribute__((format(printf, 9, 0)));
 
 /* The event loop of the state-machine readers (inventories, compiled plans): every event of the
  * stream goes to handle(ctx, event), but only once the next one has been read, so that a syntax
