@@ -455,7 +455,7 @@ static const char *const plan_statement_tokens[] = {
 };
 static const char *const step_tokens[] = {
 	"'sync'", "'shutdown'", "'failover'", "'reverse'", "'prefer'", "'migrate'",
-	"'register'", "'power-on'", "'run'", "'prompt'", "'wait'", NULL,
+	"'register'", "'power-on'", "'run'", "'prompt'", "'wait'", "'unregister'", "'discard'", NULL,
 };
 static const char *const step_option_tokens[] = {"'timeout'", "'retry'", "'backoff'", NULL};
 static const char *const setting_tokens[] = {
@@ -466,8 +466,8 @@ static const struct token_group token_groups[] = {
 	{"a setting (a name such as program, timeout or secrets, then its value)", setting_tokens},
 	{"a declaration (include, inventory, site, device, protection, vm or plan)", declaration_tokens},
 	{"a plan statement (from, mode, protect, workgroup, limit, rto or step)", plan_statement_tokens},
-	{"a step (sync, shutdown, failover, reverse, prefer, migrate, register, power-on, run, prompt "
-	 "or wait)", step_tokens},
+	{"a step (sync, shutdown, failover, reverse, prefer, migrate, register, power-on, run, prompt, "
+	 "wait, unregister or discard)", step_tokens},
 	{"a step option (timeout, retry or backoff)", step_option_tokens},
 };
 

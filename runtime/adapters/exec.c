@@ -56,6 +56,8 @@ static const char *op_word(enum dag_op_kind kind)
 	case DAG_POWER_ON: return "power-on";
 	case DAG_SNAPSHOT: return "snapshot";
 	case DAG_REVERSE: return "reverse";
+	case DAG_UNREGISTER: return "unregister";
+	case DAG_DISCARD: return "discard-snapshot";
 	case DAG_RUN:
 	case DAG_PROMPT:
 	case DAG_WAIT:
@@ -811,6 +813,8 @@ ENTRY(exec_shutdown, "shutdown")
 ENTRY(exec_migrate, "migrate")
 ENTRY(exec_register, "register")
 ENTRY(exec_power_on, "power-on")
+ENTRY(exec_unregister, "unregister")
+ENTRY(exec_discard_snapshot, "discard-snapshot")
 #undef ENTRY
 
 /* A query that goes wrong answers "unknown" (an operator decides) and says why in the log. */
@@ -847,6 +851,8 @@ static const struct adapter_vtable exec_vtable = {
 	.query = exec_query,
 	.flush = NULL,
 	.close = exec_close,
+	.unregister_vms = exec_unregister,
+	.discard_snapshot = exec_discard_snapshot,
 };
 
 struct adapter *exec_open(const struct dag *d, const struct exec_options *o, char *err, size_t errlen)

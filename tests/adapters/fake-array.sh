@@ -107,11 +107,11 @@ devices=$(printf '%s\n' "$request" | grep '^  - {name: .*peer:' | sed 's/^  - {n
 vms=$(printf '%s\n' "$request" | grep '^  - {name: .*host:' | sed 's/^  - {name: \([^,]*\),.*/\1/')
 
 case $operation in
-sync | prepare-failover | failover | set-preference | snapshot | reverse)
+sync | prepare-failover | failover | set-preference | snapshot | reverse | discard-snapshot)
 	for d in $devices; do
 		effect "dev.$d" "$operation@$site"
 	done ;;
-shutdown | migrate | register | power-on)
+shutdown | migrate | register | power-on | unregister)
 	for v in $vms; do
 		effect "vm.$v" "$operation@$site"
 	done ;;
