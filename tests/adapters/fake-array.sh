@@ -8,7 +8,11 @@
 # holds what `discover` reports (see below).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
-#   crash-after-effect, failed, transient, no-read.
+#   crash-after-effect, failed, transient, no-read, in-progress.
+# An asynchronous array (leave FAKE_ARRAY_MODE_OP unset: sync and sync-status both need the mode):
+#   slow-sync:N     the first N replies of a sync (the sync's, then sync-status's) say
+#                   `status: in-progress` with a progress, the next one `done`;
+#   slow-sync-bad:N the same, but the reply after them has an unknown status word.
 set -u
 
 operation=${1:-}
@@ -81,6 +85,7 @@ silent) exit 0 ;;
 exit3) reply done; exit 3 ;;
 failed) reply failed "the array said no"; exit 0 ;;
 transient) reply transient "the array is busy"; exit 0 ;;
+in-progress) reply in-progress; exit 0 ;;
 sleep)
 	# A child that ignores SIGTERM and outlives its parent unless the whole group is killed.
 	echo $$ >"$dir/pgid"
@@ -96,6 +101,31 @@ background)
 	echo $! >"$dir/child"
 	reply done
 	exit 0 ;;
+esac
+
+# The asynchronous sync: sync.OP-ID counts the replies given so far.
+case $mode in
+slow-sync:* | slow-sync-bad:*)
+	if [ "$operation" = sync ] || [ "$operation" = sync-status ]; then
+		polls=${mode#*:}
+		count=0
+		if [ "$operation" = sync-status ]; then
+			if [ ! -f "$dir/sync.$op" ]; then
+				reply failed "no sync of $op is in progress"
+				exit 0
+			fi
+			count=$(cat "$dir/sync.$op")
+		fi
+		if [ "$count" -lt "$polls" ]; then
+			echo $((count + 1)) >"$dir/sync.$op"
+			reply in-progress
+			printf 'progress: %s%%\n' $((count * 100 / polls))
+			exit 0
+		fi
+		rm -f "$dir/sync.$op"
+		case $mode in slow-sync-bad:*) reply finished; exit 0 ;; esac
+		operation=sync # done: the effects below are the sync's
+	fi ;;
 esac
 
 effect() { # object state
