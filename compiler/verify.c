@@ -30,6 +30,7 @@ enum guarantee {
 	G_TEST,      /* 7 */
 	G_BARRIER,   /* 8 */
 	G_CLEANUP,   /* 9: no snapshot discarded while a test VM on it is registered */
+	G_CLEANUP_SITE, /* 9: a cleanup acts at the recovery site only */
 };
 
 static const char *const guarantee_names[] = {
@@ -37,7 +38,7 @@ static const char *const guarantee_names[] = {
 	"prefer before migrate", "storage before register and power-on", "sync before failover",
 	"shutdown before failover", "power-on by priority", "after dependencies",
 	"one failover per consistency group", "test mode leaves the protected site alone", "plan-wide steps",
-	"no snapshot discarded while a test VM on it is registered",
+	"no snapshot discarded while a test VM on it is registered", "cleanup mode leaves the protected site alone",
 };
 
 /* Below this many pairs, "every operation of S reaches every operation of T" is asked pair by pair;
@@ -622,6 +623,9 @@ static void check_ops(struct verifier *v)
 			VIOLATION(v, G_TEST, "a test must not touch the protected site, but the DAG has %s", op_id(v, i));
 		else if (mode == AST_MODE_TEST && op->site != NONE && op->site == d->from)
 			VIOLATION(v, G_TEST, "%s acts at the protected site '%s' in a test", op_id(v, i), dag_site_name(v, op->site));
+		if (mode == AST_MODE_CLEANUP && op->site != NONE && op->site != d->to)
+			VIOLATION(v, G_CLEANUP_SITE, "%s acts at site '%s' in a cleanup, not at the recovery site '%s' where the "
+			          "test ran", op_id(v, i), dag_site_name(v, op->site), dag_site_name(v, d->to));
 		if (op->kind == DAG_GATE) {
 			if (op->target_kind != DAG_TARGET_PLAN)
 				VIOLATION(v, G_STRUCTURE, "%s is a gate on a device, group or workgroup", op_id(v, i));

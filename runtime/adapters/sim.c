@@ -546,6 +546,13 @@ static bool check(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 			return false;
 		if (d->mode == AST_MODE_CLEANUP && !(at(s, obj, site)->flags & AT_REGISTERED))
 			return true; /* the test copy is gone already: a cleanup may run again */
+		if (d->mode == AST_MODE_CLEANUP && !(at(s, obj, site)->flags & AT_SNAPSHOT)) {
+			adapter_reply_set(r, ADAPTER_FAILED,
+			                  "cannot shut down %s at %s in a cleanup: it runs from recovered storage, not a test "
+			                  "snapshot; a cleanup touches only test VMs",
+			                  name, site_name(s, site));
+			return false;
+		}
 		if (!(at(s, obj, site)->flags & AT_REGISTERED)) {
 			adapter_reply_set(r, ADAPTER_FAILED, "cannot shut down %s at %s: it is not registered there", name,
 			                  site_name(s, site));

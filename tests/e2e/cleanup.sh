@@ -24,6 +24,7 @@ cp st/effects.log test-effects.log
 
 expect_status 0 "the cleanup" drun --simulate --yes --sim-state st --journal cleanup.journal "$plans/dr-test-cleanup.drp"
 contains st/world.yaml "plan: ledger-test-cleanup" "the cleanup took the test's world over"
+contains "$scratch/out" "13 VMs cleaned up, 0 not" "the report says what a cleanup did"
 check "no test VM is left at west" test "$(grep -c 'west:' $world)" -eq 0
 check "no snapshot is left" test "$(grep -c 'snapshots: \[\]' $world)" -eq 4
 grep -o '^  [^:]*: {east: {[^}]*}' $world | sort >east-after

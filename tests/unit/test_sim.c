@@ -902,6 +902,8 @@ START_TEST(test_cleanup)
 	ck_done(perform(a, d, "s3.discard.lun-3"));
 	ck_describes(a, "app-01", "on at east (esx-e01)");
 	ck_device(a, "lun-3", "lun-3 at east: writable; lun-3p at west: passive; replicating east -> west");
+	/* A cleanup never touches what is not a test copy: web-01 migrates live and was never copied. */
+	ck_describes(a, "web-01", "on at east (esx-e02)");
 	/* The consistency group's snapshot still holds db-01 and db-02. */
 	ck_failed(perform(a, d, "s3.discard.cg-a"), "test VM db-01 is still registered on it");
 	ck_assert_int_eq(query(a, d, "s2.unregister.w2"), ADAPTER_HAPPENED);
@@ -985,6 +987,33 @@ START_TEST(test_cleanup_adopts_test_world)
 }
 END_TEST
 
+/* A cleanup run by mistake after a real failover (it takes over that world too) stops at the first
+ * VM: production at the recovery site is not a test copy, and is neither shut down nor removed. */
+START_TEST(test_cleanup_after_failover)
+{
+	struct compiled f, c;
+	compile(&f, planned, RUNTIME_INVENTORY);
+	compile(&c, cleanup_plan, RUNTIME_INVENTORY);
+	char *dir = state_dir();
+	struct sim_options o = {.virtual_time = true, .state_dir = dir};
+	struct adapter *a = open_sim(&f.l.dag, &o);
+	perform_all(a, &f.l.dag);
+	a->vt->close(a);
+	a = open_sim(&c.l.dag, &o);
+	ck_describes(a, "app-01", "on at west; off at east (esx-e01)");
+	ck_failed(perform(a, &c.l.dag, "s1.shutdown.w2"),
+	          "cannot shut down app-01 at west in a cleanup: it runs from recovered storage, not a test snapshot");
+	ck_describes(a, "app-01", "on at west; off at east (esx-e01)");
+	a->vt->close(a);
+	char kept[200];
+	snprintf(kept, sizeof kept, "%s/effects.log.1", dir);
+	ck_assert_int_eq(unlink(kept), 0);
+	free_state(dir);
+	compiled_free(&f);
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(test_perform_refuses_plan_operations)
 {
 	struct compiled c;
@@ -1038,6 +1067,7 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_modes);
 	tcase_add_test(tc, test_cleanup);
 	tcase_add_test(tc, test_cleanup_adopts_test_world);
+	tcase_add_test(tc, test_cleanup_after_failover);
 	tcase_add_test(tc, test_perform_refuses_plan_operations);
 	suite_add_tcase(s, tc);
 	return s;

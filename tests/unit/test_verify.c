@@ -483,6 +483,14 @@ START_TEST(test_cleanup_discard_after_unregister)
 	                 NULL);
 	dag_free(&d);
 
+	/* Shutting down at the protected site in a cleanup would stop production, not the test. */
+	cleanup_dag(&d, &o);
+	d.steps[0].site = EAST;
+	d.ops[o.shut[1]].site = EAST;
+	expect_violation(fx, &d, "pay-cleanup", "cleanup mode leaves the protected site alone",
+	                 "s1.shutdown.w2 acts at site 'east' in a cleanup, not at the recovery site 'west'", NULL);
+	dag_free(&d);
+
 	/* A discard that acts at the protected site's devices alone is still a discard of the group:
 	 * one operation per consistency group, every member covered. */
 	cleanup_dag(&d, &o);
