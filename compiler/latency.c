@@ -171,7 +171,7 @@ static int kind_index(struct lat *p, struct src_range at)
 			diag_fixit(d, s);
 		} else {
 			diag_hint(d, "the kinds are sync, failover, prefer, shutdown, migrate, register, power-on, run, "
-			             "snapshot and reverse");
+			             "snapshot, reverse, unregister and discard");
 		}
 	}
 	return -1;
