@@ -268,6 +268,8 @@ op_word:
 	| T_REGISTER            { $$ = ast_word(ps, @1); }
 	| T_POWER_ON            { $$ = ast_word(ps, @1); }
 	| T_RUN                 { $$ = ast_word(ps, @1); }
+	| T_UNREGISTER          { $$ = ast_word(ps, @1); } /* not a limit's word: DRP009 says so */
+	| T_DISCARD             { $$ = ast_word(ps, @1); }
 	;
 
 opt_per:
