@@ -39,6 +39,7 @@ bool cli_exec_options(const struct dag_site *site, const char *dir, const char *
 	}
 	const char *prog = setting(site, "program"), *sec = setting(site, "secrets"), *t = setting(site, "timeout");
 	const char *env = setting(site, "env"); /* names of variables passed through, space-separated */
+	const char *poll = setting(site, "poll"); /* a duration, as "5000ms" */
 	if (!prog) {
 		snprintf(err, errlen, "site '%s': adapter exec needs a 'program' setting", site->name);
 		return false;
@@ -51,7 +52,7 @@ bool cli_exec_options(const struct dag_site *site, const char *dir, const char *
 		x->pass[n++] = w;
 	x->options = (struct exec_options){
 		.program = x->program, .timeout_ms = t ? strtoll(t, NULL, 10) : 0, .secrets_file = x->secrets,
-		.pass_env = x->pass, .n_pass_env = n, .log_path = log,
+		.pass_env = x->pass, .n_pass_env = n, .log_path = log, .poll_ms = poll ? strtoll(poll, NULL, 10) : 0,
 	};
 	return true;
 }

@@ -202,6 +202,7 @@ static void put_step(const struct dag *d, const struct dag_step *s, struct buf *
 	case AST_STEP_MIGRATE: buf_puts(out, "migrate live"); break;
 	case AST_STEP_SHUTDOWN:
 	case AST_STEP_REGISTER:
+	case AST_STEP_UNREGISTER:
 		buf_printf(out, "%s vms", ast_step_names[s->kind]);
 		if (s->site != DAG_NONE) {
 			buf_puts(out, " at ");
@@ -225,6 +226,7 @@ static void put_step(const struct dag *d, const struct dag_step *s, struct buf *
 		buf_puts(out, "wait ");
 		put_duration(out, s->wait_ms);
 		break;
+	case AST_STEP_DISCARD: buf_puts(out, "discard snapshots"); break;
 	}
 }
 

@@ -236,6 +236,8 @@ static void report(const struct dag *d, const struct run_result *r, const struct
 		}
 	}
 	uint32_t recovered = 0, troubled = 0;
+	/* A cleanup removes the test's copies: its VMs end "cleaned up", not recovered. */
+	const char *ok_word = d->mode == AST_MODE_CLEANUP ? "cleaned up" : "recovered";
 	bool list_all = o->all || d->n_vms <= 100;
 	struct buf line = BUF_INIT, id = BUF_INIT;
 	FILE *out = o->json ? stderr : stdout;
@@ -255,7 +257,7 @@ static void report(const struct dag *d, const struct run_result *r, const struct
 			buf_clear(&line);
 			buf_printf(&line, "  %-24s w%-5u ", vm->name, w + 1);
 			if (bad == DAG_NONE) {
-				buf_puts(&line, wg->live ? "migrated" : "recovered");
+				buf_puts(&line, wg->live ? (d->mode == AST_MODE_CLEANUP ? "untouched (live)" : "migrated") : ok_word);
 			} else {
 				buf_clear(&id);
 				dag_op_id(d, bad, &id);
@@ -273,10 +275,10 @@ static void report(const struct dag *d, const struct run_result *r, const struct
 		}
 	}
 	if (!list_all && troubled == 0 && !o->json)
-		fprintf(out, "\n(%u VMs, all recovered: --all lists them)\n", d->n_vms);
-	fprintf(out, "\n%u VM%s recovered, %u not; operations: %u done, %u ignored, %u failed, %u skipped, %u not run; "
+		fprintf(out, "\n(%u VMs, all %s: --all lists them)\n", d->n_vms, ok_word);
+	fprintf(out, "\n%u VM%s %s, %u not; operations: %u done, %u ignored, %u failed, %u skipped, %u not run; "
 	             "run time ",
-	        recovered, recovered == 1 ? "" : "s", troubled, r->count[RUN_DONE], r->count[RUN_IGNORED],
+	        recovered, recovered == 1 ? "" : "s", ok_word, troubled, r->count[RUN_DONE], r->count[RUN_IGNORED],
 	        r->count[RUN_FAILED], r->count[RUN_SKIPPED], r->count[RUN_PENDING] + r->count[RUN_RUNNING]);
 	buf_clear(&line);
 	put_clock(&line, (double)r->makespan_ms / 1000.0);

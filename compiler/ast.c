@@ -7,7 +7,7 @@ const char *const ast_mode_names[] = {"planned", "disaster", "test", "cleanup", 
 
 const char *const ast_step_names[] = {
 	"sync", "shutdown", "failover", "reverse", "prefer", "migrate",
-	"register", "power-on", "run", "prompt", "wait", NULL,
+	"register", "power-on", "run", "prompt", "wait", "unregister", "discard", NULL,
 };
 
 const char *const ast_operation_names[] = {
@@ -23,7 +23,8 @@ static const char *const keywords[] = {
 	"between", "and", "prefer", "consistency", "protection", "devices", "vm", "priority", "after",
 	"on", "host", "plan", "from", "mode", "protect", "workgroup", "limit", "per", "rto", "step",
 	"sync", "storage", "shutdown", "vms", "failover", "reverse", "migrate", "live", "register",
-	"power-on", "by", "run", "prompt", "wait", "timeout", "retry", "backoff", NULL,
+	"power-on", "by", "run", "prompt", "wait", "timeout", "retry", "backoff",
+	"unregister", "discard", "snapshots", NULL,
 };
 
 bool ast_is_keyword(const char *text, size_t len)

@@ -135,11 +135,14 @@ enum ast_step_kind {
 	AST_STEP_RUN,      /* run "script" [per workgroup] */
 	AST_STEP_PROMPT,   /* prompt "text" */
 	AST_STEP_WAIT,     /* wait DURATION */
+	AST_STEP_UNREGISTER, /* unregister vms [at SITE] (cleanup) */
+	AST_STEP_DISCARD,  /* discard snapshots (cleanup) */
 };
+#define AST_N_STEP_KINDS (AST_STEP_DISCARD + 1)
 
 struct ast_step {
 	enum ast_step_kind kind;
-	struct ast_name site;          /* SHUTDOWN, REGISTER (optional), PREFER */
+	struct ast_name site;          /* SHUTDOWN, REGISTER, UNREGISTER (optional), PREFER */
 	struct ast_string text;        /* RUN script, PROMPT text */
 	struct ast_duration wait;      /* WAIT */
 	bool by_priority;              /* POWER_ON */

@@ -374,7 +374,15 @@ struct ast_stmt *ast_limit(struct parse_state *ps, struct ast_name operation, st
 	s->u.limit.operation = operation;
 	s->u.limit.count = count;
 	s->u.limit.scope = scope;
-	vocabulary_index(ps, operation, "an", "operation", ast_operation_names);
+	/* A cleanup's operations are not a limit's words (dag.h): say so rather than suggest a near one. */
+	if (operation.text && (strcmp(operation.text, "unregister") == 0 || strcmp(operation.text, "discard") == 0)) {
+		struct diag *d = parse_error(ps, DRP009, operation.at.start, operation.at.end,
+		                             "a limit cannot name '%s', an operation of a cleanup", operation.text);
+		if (d)
+			diag_hint(d, "'limit all N' bounds it, with every other operation");
+	} else {
+		vocabulary_index(ps, operation, "an", "operation", ast_operation_names);
+	}
 	if (scope.text)
 		vocabulary_index(ps, scope, "a", "limit scope", ast_scope_names);
 	return s;
@@ -455,7 +463,7 @@ static const char *const plan_statement_tokens[] = {
 };
 static const char *const step_tokens[] = {
 	"'sync'", "'shutdown'", "'failover'", "'reverse'", "'prefer'", "'migrate'",
-	"'register'", "'power-on'", "'run'", "'prompt'", "'wait'", NULL,
+	"'register'", "'power-on'", "'run'", "'prompt'", "'wait'", "'unregister'", "'discard'", NULL,
 };
 static const char *const step_option_tokens[] = {"'timeout'", "'retry'", "'backoff'", NULL};
 static const char *const setting_tokens[] = {
@@ -466,10 +474,14 @@ static const struct token_group token_groups[] = {
 	{"a setting (a name such as program, timeout or secrets, then its value)", setting_tokens},
 	{"a declaration (include, inventory, site, device, protection, vm or plan)", declaration_tokens},
 	{"a plan statement (from, mode, protect, workgroup, limit, rto or step)", plan_statement_tokens},
-	{"a step (sync, shutdown, failover, reverse, prefer, migrate, register, power-on, run, prompt "
-	 "or wait)", step_tokens},
+	{"a step (sync, shutdown, failover, reverse, prefer, migrate, register, power-on, run, prompt, "
+	 "wait, unregister or discard)", step_tokens},
 	{"a step option (timeout, retry or backoff)", step_option_tokens},
 };
+
+/* Tokens the grammar takes outside their group only so that a later check can say more than a
+ * syntax error would (a limit naming a cleanup's operation, DRP009): never offered there. */
+static const char *const unlisted_tokens[] = {"'unregister'", "'discard'", NULL};
 
 static bool contains(const char *const *names, size_t n, const char *name)
 {
@@ -518,7 +530,8 @@ static void describe_expected(struct buf *out, const char *const *expected, size
 		/* A string is also accepted wherever a name is (a quoted name): one phrase says both. */
 		if (has_name && strcmp(expected[i], "a string") == 0)
 			continue;
-		if (strcmp(expected[i], "end of file") == 0 || strcmp(expected[i], "error") == 0)
+		if (strcmp(expected[i], "end of file") == 0 || strcmp(expected[i], "error") == 0 ||
+		    is_member(unlisted_tokens, expected[i]))
 			continue;
 		phrases[n_phrases++] = expected[i];
 	}

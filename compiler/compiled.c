@@ -1986,6 +1986,7 @@ static bool parse_op_id(struct reader *p, const char *id, uint32_t len, struct s
 		break;
 	case DAG_FAILOVER:
 	case DAG_SNAPSHOT:
+	case DAG_DISCARD:
 		wants = "consistency group or device";
 		if (t && (found = strmap_get(&p->maps[T_GROUP], t, tn)) != STRMAP_NONE)
 			op->target_kind = DAG_TARGET_GROUP;
@@ -1999,7 +2000,8 @@ static bool parse_op_id(struct reader *p, const char *id, uint32_t len, struct s
 	case DAG_SHUTDOWN:
 	case DAG_MIGRATE:
 	case DAG_REGISTER:
-	case DAG_POWER_ON: {
+	case DAG_POWER_ON:
+	case DAG_UNREGISTER: {
 		wants = "workgroup";
 		int64_t w = t ? workgroup_number(t, tn) : -1;
 		if (w >= 0 && w < d->n_workgroups) {

@@ -9,11 +9,11 @@
 
 const char *const dag_op_kind_names[] = {
 	"sync", "failover", "prefer", "shutdown", "migrate", "register", "power-on",
-	"run", "snapshot", "reverse", "prompt", "wait", "gate", NULL,
+	"run", "snapshot", "reverse", "prompt", "wait", "gate", "unregister", "discard", NULL,
 };
 
 const char *const dag_edge_kind_names[] = {
-	"step", "prefer", "storage", "sync", "shutdown", "priority", "after", "barrier", NULL,
+	"step", "prefer", "storage", "sync", "shutdown", "priority", "after", "barrier", "unregister", NULL,
 };
 
 const char *const dag_scope_names[] = {"plan", "site", "host", "device", NULL};
@@ -24,10 +24,11 @@ static const struct dag_latency default_latency = {
 	.base_ms = {
 		[DAG_SYNC] = 60000, [DAG_FAILOVER] = 90000, [DAG_PREFER] = 10000, [DAG_SHUTDOWN] = 30000,
 		[DAG_MIGRATE] = 10000, [DAG_REGISTER] = 5000, [DAG_POWER_ON] = 20000, [DAG_RUN] = 30000,
-		[DAG_SNAPSHOT] = 20000, [DAG_REVERSE] = 60000,
+		[DAG_SNAPSHOT] = 20000, [DAG_REVERSE] = 60000, [DAG_UNREGISTER] = 5000, [DAG_DISCARD] = 15000,
 	},
 	.per_vm_ms = {
 		[DAG_SHUTDOWN] = 1000, [DAG_MIGRATE] = 30000, [DAG_REGISTER] = 1000, [DAG_POWER_ON] = 3000,
+		[DAG_UNREGISTER] = 500,
 	},
 };
 
@@ -242,10 +243,12 @@ uint32_t dag_op_default_site(const struct dag *d, const struct dag_op *op)
 	case DAG_SYNC:
 	case DAG_REVERSE: return dev ? dev->site : DAG_NONE;
 	case DAG_FAILOVER:
-	case DAG_SNAPSHOT: return dev ? dev->peer_site : DAG_NONE;
+	case DAG_SNAPSHOT:
+	case DAG_DISCARD: return dev ? dev->peer_site : DAG_NONE;
 	case DAG_PREFER:
 	case DAG_SHUTDOWN:
-	case DAG_REGISTER: return d->steps[op->step].site;
+	case DAG_REGISTER:
+	case DAG_UNREGISTER: return d->steps[op->step].site;
 	case DAG_MIGRATE:
 	case DAG_POWER_ON: return d->to;
 	case DAG_RUN: return op->target_kind == DAG_TARGET_WORKGROUP ? d->to : DAG_NONE;
@@ -286,6 +289,8 @@ enum dag_edge_kind dag_edge_kind_of(const struct dag *d, uint32_t from, uint32_t
 		return DAG_EDGE_SHUTDOWN;
 	if (a->kind == DAG_POWER_ON && b->kind == DAG_POWER_ON && a->target != b->target)
 		return DAG_EDGE_AFTER;
+	if (a->kind == DAG_UNREGISTER && b->kind == DAG_DISCARD)
+		return DAG_EDGE_UNREGISTER;
 	return DAG_EDGE_STEP;
 }
 

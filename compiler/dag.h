@@ -20,7 +20,9 @@
 #define DAG_FORMAT_VERSION 1
 
 /* Operation kinds. The first ten are, in order, the words of ast_operation_names that a `limit`
- * may name, so a limit's operation converts by index. */
+ * may name, so a limit's operation converts by index. The kinds of a cleanup (unregister, discard)
+ * come after the gate: a limit cannot name them (`limit all` counts them), which keeps that
+ * conversion and every compiled plan's numbering as they were. */
 enum dag_op_kind {
 	DAG_SYNC,     /* device: copy the latest changes to the peer */
 	DAG_FAILOVER, /* device or consistency group: make the source read-only, promote the peer */
@@ -35,6 +37,8 @@ enum dag_op_kind {
 	DAG_PROMPT,   /* plan: wait for an operator to confirm the step's text */
 	DAG_WAIT,     /* plan: pause for the step's duration */
 	DAG_GATE,     /* plan: no action; joins edges (the power-ons of every priority below op.target) */
+	DAG_UNREGISTER, /* workgroup (cleanup): remove the test VMs from the inventory at op.site */
+	DAG_DISCARD,  /* device or consistency group (cleanup): discard the test's writable snapshot */
 	DAG_N_OP_KINDS
 };
 #define DAG_N_LIMIT_KINDS (DAG_REVERSE + 1)
@@ -60,6 +64,7 @@ enum dag_edge_kind {
 	DAG_EDGE_AFTER,    /* 5: an `after` dependency between two workgroups' power-ons */
 	DAG_EDGE_BARRIER,  /* a plan-wide step (run, prompt, wait): everything before it, before it;
 	                      it, before everything after it */
+	DAG_EDGE_UNREGISTER, /* cleanup: unregister(W) before discard(D) for every replicated D under W */
 	DAG_N_EDGE_KINDS
 };
 
@@ -256,8 +261,8 @@ extern const char *const dag_scope_names[];     /* "plan", "site", "host", "devi
  * "s7.prompt", "s4.gate.p2". Steps count from 1 and workgroups are w1, w2, ... */
 void dag_op_id(const struct dag *d, uint32_t op, struct buf *out);
 /* What follows from an operation's kind, step and target, as lowering sets it: where it acts
- * (sync, reverse: the device's site; failover, snapshot: the recovery site of its device or group;
- * prefer, shutdown, register: the step's site; migrate, power-on and per-workgroup run: the plan's
+ * (sync, reverse: the device's site; failover, snapshot, discard: the recovery site of its device
+ * or group; prefer, shutdown, register, unregister: the step's site; migrate, power-on and per-workgroup run: the plan's
  * `to`; plan operations: none) and its flags (sync and shutdown are best-effort in disaster mode).
  * The compiled plan does not repeat them: its reader derives them with these. */
 uint32_t dag_op_default_site(const struct dag *d, const struct dag_op *op);

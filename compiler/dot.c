@@ -106,7 +106,8 @@ void dot_step_text(struct buf *out, const struct dag *d, uint32_t i, bool option
 	case AST_STEP_MIGRATE: buf_puts(out, "migrate live"); break;
 	case AST_STEP_SHUTDOWN:
 	case AST_STEP_REGISTER:
-		buf_puts(out, s->kind == AST_STEP_SHUTDOWN ? "shutdown vms" : "register vms");
+	case AST_STEP_UNREGISTER:
+		buf_printf(out, "%s vms", ast_step_names[s->kind]);
 		if (s->site != DAG_NONE) {
 			buf_puts(out, " at ");
 			put_site(out, d, s->site);
@@ -128,6 +129,7 @@ void dot_step_text(struct buf *out, const struct dag *d, uint32_t i, bool option
 		buf_puts(out, "wait ");
 		dot_duration(out, s->wait_ms);
 		break;
+	case AST_STEP_DISCARD: buf_puts(out, "discard snapshots"); break;
 	default: buf_printf(out, "step kind %d", (int)s->kind); break;
 	}
 	if (!options)
@@ -202,6 +204,7 @@ static const char *const edge_styles[DAG_N_EDGE_KINDS] = {
 	[DAG_EDGE_PRIORITY] = "color=\"purple\", style=\"dashed\"",
 	[DAG_EDGE_AFTER] = "color=\"purple\", penwidth=2",
 	[DAG_EDGE_BARRIER] = "color=\"gray50\", style=\"dotted\"",
+	[DAG_EDGE_UNREGISTER] = "color=\"brown\"",
 };
 
 static const char *edge_style(uint32_t kind)

@@ -216,6 +216,7 @@ static void fmt_step(struct fmt *f, const struct ast_step *s)
 		break;
 	case AST_STEP_SHUTDOWN:
 	case AST_STEP_REGISTER:
+	case AST_STEP_UNREGISTER:
 		put_word(f, "vms");
 		if (s->site.text) {
 			put_word(f, "at");
@@ -242,6 +243,9 @@ static void fmt_step(struct fmt *f, const struct ast_step *s)
 		break;
 	case AST_STEP_WAIT:
 		put_source(f, s->wait.at);
+		break;
+	case AST_STEP_DISCARD:
+		put_word(f, "snapshots");
 		break;
 	}
 	if (s->timeout.present) {

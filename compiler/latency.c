@@ -117,12 +117,13 @@ static void read_kind(struct lat *p, unsigned kind, struct src_range kind_at)
 		} else {
 			p->out.per_vm_ms[kind] = ms;
 			bool device_op = kind == DAG_SYNC || kind == DAG_FAILOVER || kind == DAG_PREFER ||
-			                 kind == DAG_SNAPSHOT || kind == DAG_REVERSE;
+			                 kind == DAG_SNAPSHOT || kind == DAG_REVERSE || kind == DAG_DISCARD;
 			if (device_op && ms != 0) {
 				struct diag *d = yaml_reader_diag(&p->r, DIAG_WARNING, key_at,
 				                          "'per-vm' has no effect on '%s', a device operation", name);
 				if (d)
-					diag_hint(d, "only workgroup operations (shutdown, migrate, register, power-on, run) "
+					diag_hint(d, "only workgroup operations (shutdown, migrate, register, power-on, run, "
+					             "unregister) "
 					             "have VMs; device operations take 'base'");
 			}
 		}
@@ -170,7 +171,7 @@ static int kind_index(struct lat *p, struct src_range at)
 			diag_fixit(d, s);
 		} else {
 			diag_hint(d, "the kinds are sync, failover, prefer, shutdown, migrate, register, power-on, run, "
-			             "snapshot and reverse");
+			             "snapshot, reverse, unregister and discard");
 		}
 	}
 	return -1;

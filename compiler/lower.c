@@ -20,6 +20,7 @@ struct lowering {
 	uint32_t *dev_last, *dev_sync, *dev_unit, *dev_prefer;
 	/* Per workgroup: its last operation, and those that others wait for. */
 	uint32_t *wg_last, *wg_shutdown, *wg_register, *wg_power_on;
+	uint32_t *wg_unregister;       /* cleanup: per workgroup, its unregister */
 	uint8_t *has_succ;             /* per operation: something waits for it */
 	uint32_t cap_has_succ;
 	uint32_t barrier;              /* the last plan-wide operation, or DAG_NONE */
@@ -603,6 +604,41 @@ static void lower_sync(struct lowering *l, uint32_t step)
 	}
 }
 
+/* Adds the operation of kind `kind` that covers replicated device *i: one for its consistency
+ * group (whose devices it returns in *members), or one for the device alone. */
+static uint32_t add_unit_op(struct lowering *l, enum dag_op_kind kind, uint32_t step, const uint32_t *i,
+                            const uint32_t **members, uint32_t *n_members)
+{
+	const struct dag *d = l->d;
+	const struct dag_device *dev = &d->devices[*i];
+	if (dev->group != DAG_NONE) {
+		*members = d->groups[dev->group].devices;
+		*n_members = d->groups[dev->group].n_devices;
+		return add_op(l, kind, DAG_TARGET_GROUP, dev->group, step, dev->peer_site, 0);
+	}
+	*members = i;
+	*n_members = 1;
+	return add_op(l, kind, DAG_TARGET_DEVICE, *i, step, dev->peer_site, 0);
+}
+
+/* Each workgroup's operation wg_op[w] (a shutdown, an unregister) before the unit operations made
+ * since first_op (unit[device]) on its devices. */
+static void unit_edges(struct lowering *l, const uint32_t *wg_op, const uint32_t *unit, uint32_t first_op,
+                       enum dag_edge_kind kind)
+{
+	const struct dag *d = l->d;
+	for (uint32_t w = 0; w < d->n_workgroups; w++) {
+		if (wg_op[w] == DAG_NONE)
+			continue;
+		const struct dag_workgroup *wg = &d->workgroups[w];
+		for (uint32_t k = 0; k < wg->n_devices; k++) {
+			uint32_t u = unit[wg->devices[k]];
+			if (u != DAG_NONE && u >= first_op)
+				edge(l, wg_op[w], u, kind);
+		}
+	}
+}
+
 /* One failover (or test snapshot) per consistency group and per replicated device outside one. */
 static void lower_failover(struct lowering *l, uint32_t step)
 {
@@ -613,16 +649,8 @@ static void lower_failover(struct lowering *l, uint32_t step)
 		const struct dag_device *dev = &d->devices[i];
 		if (dev->kind != DAG_REPLICATED || (l->dev_unit[i] != DAG_NONE && l->dev_unit[i] >= first_op))
 			continue;
-		const uint32_t *members = &i;
-		uint32_t n_members = 1;
-		uint32_t op;
-		if (dev->group != DAG_NONE) {
-			members = d->groups[dev->group].devices;
-			n_members = d->groups[dev->group].n_devices;
-			op = add_op(l, kind, DAG_TARGET_GROUP, dev->group, step, dev->peer_site, 0);
-		} else {
-			op = add_op(l, kind, DAG_TARGET_DEVICE, i, step, dev->peer_site, 0);
-		}
+		const uint32_t *members;
+		uint32_t n_members, op = add_unit_op(l, kind, step, &i, &members, &n_members);
 		for (uint32_t k = 0; k < n_members; k++) {
 			uint32_t e = members[k];
 			bool after_sync = l->dev_last[e] != DAG_NONE && l->dev_last[e] == l->dev_sync[e];
@@ -631,16 +659,29 @@ static void lower_failover(struct lowering *l, uint32_t step)
 		}
 	}
 	/* The guests on a device are shut down before it fails over. */
-	for (uint32_t w = 0; w < d->n_workgroups; w++) {
-		if (l->wg_shutdown[w] == DAG_NONE)
+	unit_edges(l, l->wg_shutdown, l->dev_unit, first_op, DAG_EDGE_SHUTDOWN);
+}
+
+/* Cleanup: one discard per consistency group and per replicated device outside one (as the test's
+ * snapshots were taken), each after the unregister of every workgroup on its devices: a snapshot
+ * goes only once no test VM registered on it remains. */
+static void lower_discard(struct lowering *l, uint32_t step)
+{
+	struct dag *d = l->d;
+	uint32_t first_op = d->n_ops;
+	uint32_t *unit = none_filled(d->n_devices); /* the discard covering each device */
+	for (uint32_t i = 0; i < d->n_devices; i++) {
+		if (d->devices[i].kind != DAG_REPLICATED || unit[i] != DAG_NONE)
 			continue;
-		const struct dag_workgroup *wg = &d->workgroups[w];
-		for (uint32_t k = 0; k < wg->n_devices; k++) {
-			uint32_t unit = l->dev_unit[wg->devices[k]];
-			if (unit != DAG_NONE && unit >= first_op)
-				edge(l, l->wg_shutdown[w], unit, DAG_EDGE_SHUTDOWN);
+		const uint32_t *members;
+		uint32_t n_members, op = add_unit_op(l, DAG_DISCARD, step, &i, &members, &n_members);
+		for (uint32_t k = 0; k < n_members; k++) {
+			follow(l, op, l->dev_last[members[k]], DAG_EDGE_STEP);
+			l->dev_last[members[k]] = unit[members[k]] = op;
 		}
 	}
+	unit_edges(l, l->wg_unregister, unit, first_op, DAG_EDGE_UNREGISTER);
+	free(unit);
 }
 
 static void lower_device_step(struct lowering *l, uint32_t step, enum dag_op_kind kind, enum dag_device_kind on)
@@ -723,6 +764,13 @@ static void lower_workgroup_step(struct lowering *l, uint32_t step)
 			edge(l, gate, op, DAG_EDGE_PRIORITY);
 			level_end = d->n_ops;
 			l->wg_power_on[w] = op;
+			break;
+		case AST_STEP_UNREGISTER:
+			if (wg->live)
+				continue;
+			op = add_op(l, DAG_UNREGISTER, DAG_TARGET_WORKGROUP, w, step, s->site, 0);
+			follow(l, op, l->wg_last[w], DAG_EDGE_STEP);
+			l->wg_unregister[w] = op;
 			break;
 		case AST_STEP_RUN:
 			op = add_op(l, DAG_RUN, DAG_TARGET_WORKGROUP, w, step, to, 0);
@@ -808,6 +856,7 @@ void lower_plan(const struct model *m, uint32_t plan_index, struct src_set *sour
 	l.wg_shutdown = none_filled(d->n_workgroups);
 	l.wg_register = none_filled(d->n_workgroups);
 	l.wg_power_on = none_filled(d->n_workgroups);
+	l.wg_unregister = none_filled(d->n_workgroups);
 	for (uint32_t s = 0; s < d->n_steps; s++) {
 		const struct dag_step *step = &d->steps[s];
 		switch (step->kind) {
@@ -826,7 +875,9 @@ void lower_plan(const struct model *m, uint32_t plan_index, struct src_set *sour
 		case AST_STEP_SHUTDOWN:
 		case AST_STEP_MIGRATE:
 		case AST_STEP_REGISTER:
-		case AST_STEP_POWER_ON: lower_workgroup_step(&l, s); break;
+		case AST_STEP_POWER_ON:
+		case AST_STEP_UNREGISTER: lower_workgroup_step(&l, s); break;
+		case AST_STEP_DISCARD: lower_discard(&l, s); break;
 		}
 	}
 	after_edges(&l);
@@ -845,5 +896,6 @@ void lower_plan(const struct model *m, uint32_t plan_index, struct src_set *sour
 	free(l.wg_shutdown);
 	free(l.wg_register);
 	free(l.wg_power_on);
+	free(l.wg_unregister);
 	free(l.has_succ);
 }

@@ -1017,15 +1017,23 @@ static bool step_allowed(enum ast_mode mode, enum ast_step_kind step)
 	case AST_STEP_POWER_ON:
 		return mode == AST_MODE_PLANNED || mode == AST_MODE_DISASTER || mode == AST_MODE_TEST;
 	case AST_STEP_SHUTDOWN:
+		/* cleanup: the test VMs at the recovery site */
+		return mode == AST_MODE_PLANNED || mode == AST_MODE_DISASTER || mode == AST_MODE_CLEANUP;
 	case AST_STEP_PREFER:
 	case AST_STEP_MIGRATE:
 		return mode == AST_MODE_PLANNED || mode == AST_MODE_DISASTER;
+	case AST_STEP_UNREGISTER:
+	case AST_STEP_DISCARD:
+		return mode == AST_MODE_CLEANUP;
 	}
 	return false;
 }
 
 static const char *step_why_not(enum ast_mode mode, enum ast_step_kind step)
 {
+	if (step == AST_STEP_UNREGISTER || step == AST_STEP_DISCARD)
+		return "unregistering test VMs and discarding test snapshots undo a test: that is what a cleanup plan "
+		       "(mode cleanup) does";
 	if (mode == AST_MODE_TEST)
 		return "a test recovers into snapshots at the recovery site and touches nothing at the protected site";
 	if (step == AST_STEP_REVERSE)
@@ -1033,7 +1041,8 @@ static const char *step_why_not(enum ast_mode mode, enum ast_step_kind step)
 	if (mode == AST_MODE_REPROTECT)
 		return "a reprotect plan only reverses (and syncs) replication";
 	if (mode == AST_MODE_CLEANUP)
-		return "a cleanup plan undoes a test; it runs scripts, prompts and waits";
+		return "a cleanup plan undoes a test: it shuts down and unregisters the test VMs at the recovery site, "
+		       "discards the test snapshots, and runs scripts, prompts and waits";
 	return "the mode does not allow it";
 }
 
@@ -1329,9 +1338,41 @@ static const char *step_phrase(enum ast_step_kind kind)
 {
 	static const char *const phrases[] = {
 		"sync storage", "shutdown vms", "failover storage", "reverse storage", "prefer", "migrate live",
-		"register vms", "power-on vms", "run", "prompt", "wait",
+		"register vms", "power-on vms", "run", "prompt", "wait", "unregister vms", "discard snapshots",
 	};
 	return phrases[kind];
+}
+
+/* A cleanup's step `at` needs a step of kind `missing` before it, because of test VM `vm`. */
+static void cleanup_needs(struct builder *b, const struct model_plan *plan, int at, enum ast_step_kind missing,
+                          const struct model_vm *vm, const char *why)
+{
+	const char *need = step_phrase(missing), *here = step_phrase(plan->steps[at].kind);
+	struct diag *e = error(b, DRP041, plan->steps[at].stmt->at, "a cleanup needs 'step %s' before 'step %s': test VM "
+	                       "'%s' %s", need, here, vm->name, why);
+	diag_hint(e, "add 'step %s' before 'step %s'", need, here);
+}
+
+/* What a cleanup plan requires (docs/language.md, "mode"): it exists to discard the test's
+ * snapshots; test VMs still registered on them must be unregistered first, and powered off before
+ * that. `storage_vm` is a VM of the plan on replicated devices, or NULL. */
+static void cleanup_required(struct builder *b, const struct model_plan *plan, const struct model_vm *storage_vm)
+{
+	bool has_replicated = false;
+	for (uint32_t i = 0; i < b->m->n_devices && !has_replicated; i++)
+		has_replicated = plan->covered && plan->covered[i] && b->m->devices[i].kind == AST_DEVICE_REPLICATED;
+	int shutdown = first_step(plan, AST_STEP_SHUTDOWN), unreg = first_step(plan, AST_STEP_UNREGISTER);
+	int discard = first_step(plan, AST_STEP_DISCARD);
+	if (has_replicated && discard < 0) {
+		struct diag *e = error(b, DRP041, plan->decl->name.at,
+		                       "cleanup plan '%s' has no 'step discard snapshots': the test's snapshots would stay",
+		                       plan->name);
+		diag_hint(e, "a cleanup plan ends a test: add 'step discard snapshots' after 'step unregister vms'");
+	}
+	if (storage_vm && discard >= 0 && unreg < 0)
+		cleanup_needs(b, plan, discard, AST_STEP_UNREGISTER, storage_vm, "runs on a snapshot");
+	if (storage_vm && unreg >= 0 && shutdown < 0)
+		cleanup_needs(b, plan, unreg, AST_STEP_SHUTDOWN, storage_vm, "may still be running");
 }
 
 static void plan_steps(struct builder *b, struct model_plan *plan)
@@ -1372,8 +1413,11 @@ static void plan_steps(struct builder *b, struct model_plan *plan)
 		}
 		uint32_t expected = MODEL_NONE;
 		const char *role = NULL;
-		if (st->kind == AST_STEP_SHUTDOWN)
+		bool cleanup = plan->mode == AST_MODE_CLEANUP;
+		if (st->kind == AST_STEP_SHUTDOWN && !cleanup)
 			expected = plan->from, role = "the protected site (from)";
+		else if (st->kind == AST_STEP_SHUTDOWN || st->kind == AST_STEP_UNREGISTER)
+			expected = plan->to, role = "the recovery site (to), where a cleanup finds the test VMs,";
 		else if (st->kind == AST_STEP_REGISTER || st->kind == AST_STEP_PREFER)
 			expected = plan->to, role = "the recovery site (to)";
 		if (st->site == MODEL_NONE)
@@ -1401,6 +1445,8 @@ static void plan_steps(struct builder *b, struct model_plan *plan)
 		{AST_STEP_SHUTDOWN, AST_STEP_FAILOVER, "VMs must be shut down before their storage fails over"},
 		{AST_STEP_FAILOVER, AST_STEP_REGISTER, "VMs are registered from the recovered devices"},
 		{AST_STEP_REGISTER, AST_STEP_POWER_ON, "a VM is registered before it can power on"},
+		{AST_STEP_SHUTDOWN, AST_STEP_UNREGISTER, "a test VM is powered off before it is removed from the inventory"},
+		{AST_STEP_UNREGISTER, AST_STEP_DISCARD, "a snapshot is discarded only once no registered test VM uses it"},
 	};
 	for (size_t k = 0; k < sizeof orders / sizeof orders[0]; k++) {
 		int a = first_step(plan, orders[k].before), z = first_step(plan, orders[k].after);
@@ -1437,6 +1483,8 @@ static void plan_steps(struct builder *b, struct model_plan *plan)
 		      live_vm->name, plan->name);
 	if (plan->mode == AST_MODE_REPROTECT && first_step(plan, AST_STEP_REVERSE) < 0)
 		error(b, DRP041, plan->decl->name.at, "a reprotect plan needs 'step reverse storage'");
+	if (plan->mode == AST_MODE_CLEANUP)
+		cleanup_required(b, plan, storage_vm);
 #undef STEP_AT
 }
 

@@ -29,6 +29,8 @@ enum guarantee {
 	G_CGROUP,    /* 6 */
 	G_TEST,      /* 7 */
 	G_BARRIER,   /* 8 */
+	G_CLEANUP,   /* 9: no snapshot discarded while a test VM on it is registered */
+	G_CLEANUP_SITE, /* 9: a cleanup acts at the recovery site only */
 };
 
 static const char *const guarantee_names[] = {
@@ -36,6 +38,7 @@ static const char *const guarantee_names[] = {
 	"prefer before migrate", "storage before register and power-on", "sync before failover",
 	"shutdown before failover", "power-on by priority", "after dependencies",
 	"one failover per consistency group", "test mode leaves the protected site alone", "plan-wide steps",
+	"no snapshot discarded while a test VM on it is registered", "cleanup mode leaves the protected site alone",
 };
 
 /* Below this many pairs, "every operation of S reaches every operation of T" is asked pair by pair;
@@ -100,6 +103,7 @@ struct verifier {
 	/* The first step of each kind, as a slot (NONE if the plan has none). */
 	uint32_t shutdown_slot, migrate_slot, register_slot, power_slot; /* workgroup slots */
 	uint32_t failover_slot, prefer_slot;                             /* device slots */
+	uint32_t unregister_slot, discard_slot;                          /* cleanup: the same */
 	/* `after` clauses: the plan's VMs that carry each, after_vms[after_first[a] .. [a + 1]). */
 	uint32_t *after_first, *after_vms;
 	/* The graph. */
@@ -184,7 +188,7 @@ static const char *safe_op_id(struct verifier *v, uint32_t op)
 
 static const char *step_word(const struct dag_step *st)
 {
-	return (unsigned)st->kind <= AST_STEP_WAIT ? ast_step_names[st->kind] : "?";
+	return (unsigned)st->kind < AST_N_STEP_KINDS ? ast_step_names[st->kind] : "?";
 }
 
 /* ---- Small tools ---- */
@@ -227,11 +231,13 @@ static enum step_class step_class(const struct dag_step *st)
 	case AST_STEP_FAILOVER:
 	case AST_STEP_REVERSE:
 	case AST_STEP_PREFER:
+	case AST_STEP_DISCARD:
 		return CLASS_DEVICE;
 	case AST_STEP_SHUTDOWN:
 	case AST_STEP_MIGRATE:
 	case AST_STEP_REGISTER:
 	case AST_STEP_POWER_ON:
+	case AST_STEP_UNREGISTER:
 		return CLASS_WORKGROUP;
 	case AST_STEP_RUN:
 		return st->per_workgroup ? CLASS_WORKGROUP : CLASS_PLAN;
@@ -256,6 +262,8 @@ static enum dag_op_kind step_op_kind(const struct dag_step *st, enum ast_mode mo
 	case AST_STEP_POWER_ON: return DAG_POWER_ON;
 	case AST_STEP_RUN: return DAG_RUN;
 	case AST_STEP_PROMPT: return DAG_PROMPT;
+	case AST_STEP_UNREGISTER: return DAG_UNREGISTER;
+	case AST_STEP_DISCARD: return DAG_DISCARD;
 	case AST_STEP_WAIT: break;
 	}
 	return DAG_WAIT;
@@ -269,6 +277,7 @@ static bool wstep_applies(const struct dag_step *st, bool live)
 	case AST_STEP_SHUTDOWN:
 	case AST_STEP_REGISTER:
 	case AST_STEP_POWER_ON:
+	case AST_STEP_UNREGISTER:
 		return !live;
 	case AST_STEP_MIGRATE:
 		return live;
@@ -531,7 +540,7 @@ static void check_steps(struct verifier *v)
 	uint32_t j = 0, inserted = NONE, first_migrate = NONE;
 	for (uint32_t s = 0; s < d->n_steps; s++) {
 		const struct dag_step *st = &d->steps[s];
-		if ((unsigned)st->kind > AST_STEP_WAIT) {
+		if ((unsigned)st->kind >= AST_N_STEP_KINDS) {
 			VIOLATION(v, G_STRUCTURE, "step %u is of an unknown kind (%d)", s + 1, (int)st->kind);
 			continue;
 		}
@@ -565,7 +574,8 @@ static void check_steps(struct verifier *v)
 			          ast_step_names[ms->kind]);
 			continue;
 		}
-		bool sited = st->kind == AST_STEP_SHUTDOWN || st->kind == AST_STEP_REGISTER || st->kind == AST_STEP_PREFER;
+		bool sited = st->kind == AST_STEP_SHUTDOWN || st->kind == AST_STEP_REGISTER || st->kind == AST_STEP_PREFER ||
+		             st->kind == AST_STEP_UNREGISTER;
 		if (sited && !same_site(v, st->site, ms->site))
 			VIOLATION(v, G_STRUCTURE, "step %u (%s) is at site '%s', the plan's at '%s'", s + 1, step_word(st),
 			          dag_site_name(v, st->site), model_site_name(v, ms->site));
@@ -613,13 +623,16 @@ static void check_ops(struct verifier *v)
 			VIOLATION(v, G_TEST, "a test must not touch the protected site, but the DAG has %s", op_id(v, i));
 		else if (mode == AST_MODE_TEST && op->site != NONE && op->site == d->from)
 			VIOLATION(v, G_TEST, "%s acts at the protected site '%s' in a test", op_id(v, i), dag_site_name(v, op->site));
+		if (mode == AST_MODE_CLEANUP && op->site != NONE && op->site != d->to)
+			VIOLATION(v, G_CLEANUP_SITE, "%s acts at site '%s' in a cleanup, not at the recovery site '%s' where the "
+			          "test ran", op_id(v, i), dag_site_name(v, op->site), dag_site_name(v, d->to));
 		if (op->kind == DAG_GATE) {
 			if (op->target_kind != DAG_TARGET_PLAN)
 				VIOLATION(v, G_STRUCTURE, "%s is a gate on a device, group or workgroup", op_id(v, i));
 			continue;
 		}
 		const struct dag_step *st = &d->steps[op->step];
-		if ((unsigned)st->kind > AST_STEP_WAIT)
+		if ((unsigned)st->kind >= AST_N_STEP_KINDS)
 			continue; /* reported with the steps */
 		enum dag_op_kind want = step_op_kind(st, mode);
 		if (op->kind != want) {
@@ -631,7 +644,8 @@ static void check_ops(struct verifier *v)
 		bool fits = c == CLASS_WORKGROUP ? op->target_kind == DAG_TARGET_WORKGROUP
 		          : c == CLASS_PLAN      ? op->target_kind == DAG_TARGET_PLAN
 		          : op->target_kind == DAG_TARGET_DEVICE ||
-		                    (st->kind == AST_STEP_FAILOVER && op->target_kind == DAG_TARGET_GROUP);
+		                    ((st->kind == AST_STEP_FAILOVER || st->kind == AST_STEP_DISCARD) &&
+		                     op->target_kind == DAG_TARGET_GROUP);
 		if (!fits) {
 			static const char *const targets[] = {"the plan", "a device", "a consistency group", "a workgroup"};
 			VIOLATION(v, G_STRUCTURE, "%s acts on %s, which step %u (%s) does not", op_id(v, i),
@@ -697,6 +711,7 @@ static void index_steps(struct verifier *v)
 	v->dslot_step = nones(d->n_steps);
 	v->shutdown_slot = v->migrate_slot = v->register_slot = v->power_slot = NONE;
 	v->failover_slot = v->prefer_slot = NONE;
+	v->unregister_slot = v->discard_slot = NONE;
 	for (uint32_t s = 0; s < d->n_steps; s++) {
 		const struct dag_step *st = &d->steps[s];
 		switch (step_class(st)) {
@@ -708,6 +723,7 @@ static void index_steps(struct verifier *v)
 			                : st->kind == AST_STEP_MIGRATE  ? &v->migrate_slot
 			                : st->kind == AST_STEP_REGISTER ? &v->register_slot
 			                : st->kind == AST_STEP_POWER_ON ? &v->power_slot
+			                : st->kind == AST_STEP_UNREGISTER ? &v->unregister_slot
 			                                                : NULL;
 			if (first && *first == NONE)
 				*first = k;
@@ -721,6 +737,8 @@ static void index_steps(struct verifier *v)
 				v->failover_slot = k;
 			if (st->kind == AST_STEP_PREFER && v->prefer_slot == NONE)
 				v->prefer_slot = k;
+			if (st->kind == AST_STEP_DISCARD && v->discard_slot == NONE)
+				v->discard_slot = k;
 			break;
 		}
 		case CLASS_PLAN:
@@ -1584,16 +1602,18 @@ static void check_storage(struct verifier *v)
 
 /* ---- 4: planned mode: a failover after the shutdown of every workgroup on its devices ---- */
 
-static void check_shutdowns(struct verifier *v)
+/* Every operation of device slot `unit_slot` (a failover, a discard) after the operation of
+ * workgroup slot `wslot` (a shutdown, an unregister) of every workgroup on its devices; a violation
+ * is of guarantee g and names that operation by `word`. */
+static void check_workgroups_before(struct verifier *v, uint32_t unit_slot, uint32_t wslot, enum guarantee g,
+                                    const char *word)
 {
 	const struct dag *d = v->d;
 	const struct model *m = v->m;
-	if (v->plan->mode != AST_MODE_PLANNED || v->failover_slot == NONE || v->shutdown_slot == NONE)
-		return;
-	/* The workgroups on each device that have a shutdown operation: on[on_first[md] ..]. */
+	/* The workgroups on each device that have an operation in wslot: on[on_first[md] ..]. */
 	uint32_t *on_first = xcalloc((size_t)m->n_devices + 1, sizeof *on_first);
 	for (uint32_t w = 0; w < d->n_workgroups; w++)
-		if (v->wg_op[(size_t)w * v->n_wslots + v->shutdown_slot] != NONE)
+		if (v->wg_op[(size_t)w * v->n_wslots + wslot] != NONE)
 			for (uint32_t j = 0; j < d->workgroups[w].n_devices; j++)
 				on_first[v->dev_m[d->workgroups[w].devices[j]] + 1]++;
 	for (uint32_t md = 0; md < m->n_devices; md++)
@@ -1602,30 +1622,30 @@ static void check_shutdowns(struct verifier *v)
 	uint32_t *fill = xmalloc(((size_t)m->n_devices + 1) * sizeof *fill);
 	memcpy(fill, on_first, ((size_t)m->n_devices + 1) * sizeof *fill);
 	for (uint32_t w = 0; w < d->n_workgroups; w++)
-		if (v->wg_op[(size_t)w * v->n_wslots + v->shutdown_slot] != NONE)
+		if (v->wg_op[(size_t)w * v->n_wslots + wslot] != NONE)
 			for (uint32_t j = 0; j < d->workgroups[w].n_devices; j++)
 				on[fill[v->dev_m[d->workgroups[w].devices[j]]]++] = w;
 	free(fill);
-	stamps_next(&v->dedup2); /* failover operations done */
+	stamps_next(&v->dedup2); /* unit operations done */
 	for (uint32_t md0 = 0; md0 < m->n_devices && !v->gave_up; md0++) {
 		if (!v->plan->covered[md0] || m->devices[md0].kind != AST_DEVICE_REPLICATED)
 			continue;
-		uint32_t f = v->dev_op[(size_t)md0 * v->n_dslots + v->failover_slot];
+		uint32_t f = v->dev_op[(size_t)md0 * v->n_dslots + unit_slot];
 		if (f == NONE || v->dedup2.mark[f] == v->dedup2.epoch)
 			continue;
 		v->dedup2.mark[f] = v->dedup2.epoch;
 		const uint32_t *devs = &md0;
 		uint32_t n_devs = 1;
 		if (d->ops[f].target_kind == DAG_TARGET_GROUP) {
-			const struct model_cgroup *g = &m->groups[v->group_m[d->ops[f].target]];
-			devs = g->devices;
-			n_devs = g->n_devices;
+			const struct model_cgroup *cg = &m->groups[v->group_m[d->ops[f].target]];
+			devs = cg->devices;
+			n_devs = cg->n_devices;
 		}
 		v->list.n = v->list2.n = v->list3.n = 0;
 		stamps_next(&v->dedup);
 		for (uint32_t j = 0; j < n_devs; j++)
 			for (uint32_t k = on_first[devs[j]]; k < on_first[devs[j] + 1]; k++) {
-				uint32_t s = v->wg_op[(size_t)on[k] * v->n_wslots + v->shutdown_slot];
+				uint32_t s = v->wg_op[(size_t)on[k] * v->n_wslots + wslot];
 				if (v->dedup.mark[s] == v->dedup.epoch)
 					continue;
 				v->dedup.mark[s] = v->dedup.epoch;
@@ -1636,11 +1656,44 @@ static void check_shutdowns(struct verifier *v)
 		const bool *ok = reach_many_to(v, f, v->list.a, v->list.n);
 		for (uint32_t i = 0; i < v->list.n; i++)
 			if (!ok[i])
-				VIOLATION(v, G_SHUTDOWN, "%s is not ordered after %s, the shutdown of workgroup w%u on device '%s'",
-				          op_id(v, f), op_id(v, v->list.a[i]), v->list2.a[i] + 1, m->devices[v->list3.a[i]].name);
+				VIOLATION(v, g, "%s is not ordered after %s, the %s of workgroup w%u on device '%s'", op_id(v, f),
+				          op_id(v, v->list.a[i]), word, v->list2.a[i] + 1, m->devices[v->list3.a[i]].name);
 	}
 	free(on);
 	free(on_first);
+}
+
+static void check_shutdowns(struct verifier *v)
+{
+	if (v->plan->mode == AST_MODE_PLANNED && v->failover_slot != NONE && v->shutdown_slot != NONE)
+		check_workgroups_before(v, v->failover_slot, v->shutdown_slot, G_SHUTDOWN, "shutdown");
+}
+
+/* ---- 9: cleanup: a snapshot discarded only once every test VM on it is unregistered ---- */
+
+static void check_discards(struct verifier *v)
+{
+	const struct dag *d = v->d;
+	if (v->discard_slot == NONE)
+		return;
+	if (v->unregister_slot != NONE) {
+		check_workgroups_before(v, v->discard_slot, v->unregister_slot, G_CLEANUP, "unregister");
+		return;
+	}
+	/* No unregister at all: any workgroup on a discarded device keeps its test VMs registered. */
+	for (uint32_t w = 0; w < d->n_workgroups && !v->gave_up; w++) {
+		const struct dag_workgroup *wg = &d->workgroups[w];
+		for (uint32_t j = 0; j < wg->n_devices && !wg->live; j++) {
+			uint32_t md = v->dev_m[wg->devices[j]];
+			uint32_t f = v->dev_op[(size_t)md * v->n_dslots + v->discard_slot];
+			if (f != NONE) {
+				VIOLATION(v, G_CLEANUP, "%s discards the snapshot under workgroup w%u, whose test VMs are never "
+				                        "unregistered",
+				          op_id(v, f), w + 1);
+				break;
+			}
+		}
+	}
 }
 
 /* ---- 5: power-on by priority, and `after` ---- */
@@ -1862,6 +1915,7 @@ bool verify_dag(const struct dag *d, const struct model *m, uint32_t plan, struc
 			check_prefer(&v);
 			check_storage(&v);
 			check_shutdowns(&v);
+			check_discards(&v);
 			check_priorities(&v);
 			check_after_order(&v);
 			check_barriers(&v);

@@ -20,7 +20,8 @@
  * no VM beside its `after` targets; one operation per workgroup or device and step, in step order;
  * prefer before migrate, storage before register and power-on, sync and shutdown before a planned
  * failover, power-on by priority and `after`, one failover per consistency group, nothing at the
- * protected site in test mode, plan-wide steps as barriers. Each violation is a DRP050 error at
+ * protected site in test mode, plan-wide steps as barriers, and in a cleanup no snapshot discarded
+ * before the unregister of every workgroup on it. Each violation is a DRP050 error at
  * the plan's name that names the guarantee and the operations (dag_op_id); at most
  * VERIFY_MAX_REPORTS are reported, then one saying how many more. Returns true if there is none.
  * Reads d and m only; allocates nothing that outlives the call. */

@@ -90,7 +90,7 @@ static void yyerror(YYLTYPE *loc, struct parse_state *ps, const char *msg)
 %token T_FAILOVER "'failover'" T_REVERSE "'reverse'" T_MIGRATE "'migrate'" T_LIVE "'live'"
 %token T_REGISTER "'register'" T_POWER_ON "'power-on'" T_BY "'by'" T_RUN "'run'"
 %token T_PROMPT "'prompt'" T_WAIT "'wait'" T_TIMEOUT "'timeout'" T_RETRY "'retry'"
-%token T_BACKOFF "'backoff'"
+%token T_BACKOFF "'backoff'" T_UNREGISTER "'unregister'" T_DISCARD "'discard'" T_SNAPSHOTS "'snapshots'"
 %token <name> T_NAME "a name"
 %token <string> T_STRING "a string"
 %token <number> T_NUMBER "a number"
@@ -268,6 +268,8 @@ op_word:
 	| T_REGISTER            { $$ = ast_word(ps, @1); }
 	| T_POWER_ON            { $$ = ast_word(ps, @1); }
 	| T_RUN                 { $$ = ast_word(ps, @1); }
+	| T_UNREGISTER          { $$ = ast_word(ps, @1); } /* not a limit's word: DRP009 says so */
+	| T_DISCARD             { $$ = ast_word(ps, @1); }
 	;
 
 opt_per:
@@ -301,6 +303,8 @@ step_kind:
 	| T_RUN T_STRING opt_per_workgroup      { $$ = ast_step(AST_STEP_RUN); $$.text = $2; $$.per_workgroup = $3; }
 	| T_PROMPT T_STRING                     { $$ = ast_step(AST_STEP_PROMPT); $$.text = $2; }
 	| T_WAIT duration                       { $$ = ast_step(AST_STEP_WAIT); $$.wait = $2; }
+	| T_UNREGISTER T_VMS opt_at             { $$ = ast_step(AST_STEP_UNREGISTER); $$.site = $3; }
+	| T_DISCARD T_SNAPSHOTS                 { $$ = ast_step(AST_STEP_DISCARD); }
 	;
 
 /* A malformed duration is reported here, where a duration is expected: the same lexeme where a number

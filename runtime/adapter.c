@@ -107,6 +107,8 @@ static adapter_fn entry_for(const struct adapter_vtable *vt, enum dag_op_kind ki
 	case DAG_POWER_ON: return vt->power_on;
 	case DAG_SNAPSHOT: return vt->snapshot;
 	case DAG_REVERSE: return vt->reverse;
+	case DAG_UNREGISTER: return vt->unregister_vms;
+	case DAG_DISCARD: return vt->discard_snapshot;
 	case DAG_RUN:
 	case DAG_PROMPT:
 	case DAG_WAIT:
@@ -118,7 +120,7 @@ static adapter_fn entry_for(const struct adapter_vtable *vt, enum dag_op_kind ki
 
 static bool adapter_kind(enum dag_op_kind kind)
 {
-	return kind <= DAG_REVERSE && kind != DAG_RUN;
+	return (kind <= DAG_REVERSE && kind != DAG_RUN) || kind == DAG_UNREGISTER || kind == DAG_DISCARD;
 }
 
 void adapter_perform(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply)

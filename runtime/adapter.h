@@ -113,6 +113,11 @@ struct adapter_vtable {
 	 * May be NULL (nothing to do). False with err set if the disk refused. */
 	bool (*flush)(struct adapter *a, char *err, size_t errlen);
 	void (*close)(struct adapter *a);
+	/* Cleanup (test-failover stop). VMs: remove the workgroup's powered-off test VMs from the
+	 * inventory of op.site's hypervisors. Devices: discard the writable snapshot that `snapshot`
+	 * made of the device's (or group's) peers. May be NULL: adapter_perform then refuses. */
+	adapter_fn unregister_vms;
+	adapter_fn discard_snapshot;
 };
 
 struct adapter {

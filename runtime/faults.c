@@ -592,6 +592,8 @@ PROXY_ENTRY(shutdown)
 PROXY_ENTRY(migrate)
 PROXY_ENTRY(register_vms)
 PROXY_ENTRY(power_on)
+PROXY_ENTRY(unregister_vms)
+PROXY_ENTRY(discard_snapshot)
 
 static void proxy_prepare_failover(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply)
 {
@@ -642,6 +644,8 @@ struct adapter *faults_wrap(struct adapter *inner, const struct dag *d, const st
 	vt->query = proxy_query;
 	vt->flush = in->flush ? proxy_flush : NULL;
 	vt->close = proxy_close;
+	vt->unregister_vms = in->unregister_vms ? proxy_unregister_vms : NULL;
+	vt->discard_snapshot = in->discard_snapshot ? proxy_discard_snapshot : NULL;
 	px->base.vt = vt;
 	px->inner = inner;
 	px->d = d;

@@ -51,6 +51,8 @@ FORWARD(shutdown, false)
 FORWARD(migrate, false)
 FORWARD(register_vms, false)
 FORWARD(power_on, false)
+FORWARD(unregister_vms, false)
+FORWARD(discard_snapshot, false)
 #undef FORWARD
 
 static void r_query(struct adapter *a, const struct adapter_request *q, struct adapter_answer *ans)
@@ -95,6 +97,8 @@ static const struct adapter_vtable router_vt = {
 	.query = r_query,
 	.flush = r_flush,
 	.close = r_close,
+	.unregister_vms = r_unregister_vms,
+	.discard_snapshot = r_discard_snapshot,
 };
 
 struct adapter *router_new(const struct dag *d, struct adapter **by_site, struct adapter *fallback)

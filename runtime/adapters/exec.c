@@ -27,6 +27,7 @@
 #include "../spawn.h"
 
 #define EXEC_DEFAULT_TIMEOUT_MS 300000
+#define EXEC_DEFAULT_POLL_MS 5000 /* between sync-status calls while a sync is in progress */
 #define EXEC_GRACE_MS 2000      /* between SIGTERM and SIGKILL on a timeout */
 #define EXEC_DRAIN_MS 1000      /* after the program exits: how long its pipes may stay open */
 #define EXEC_LOG_LINE 4096      /* a longer stderr line is logged in pieces */
@@ -41,6 +42,7 @@ struct exec_adapter {
 	char **env;                 /* the program's whole environment, NULL-terminated */
 	int log_fd;                 /* O_APPEND; 2 when log_path is NULL */
 	bool own_log;
+	int64_t poll_ms;            /* sync-status interval */
 };
 
 /* The protocol's name of each operation kind (the DAG's "prefer" is "set-preference"). */
@@ -56,6 +58,8 @@ static const char *op_word(enum dag_op_kind kind)
 	case DAG_POWER_ON: return "power-on";
 	case DAG_SNAPSHOT: return "snapshot";
 	case DAG_REVERSE: return "reverse";
+	case DAG_UNREGISTER: return "unregister";
+	case DAG_DISCARD: return "discard-snapshot";
 	case DAG_RUN:
 	case DAG_PROMPT:
 	case DAG_WAIT:
@@ -591,6 +595,7 @@ struct vm_map {
 
 struct reply_fields {
 	char *version, *op, *status, *message, *outcome;
+	char *progress;             /* optional, in a sync's `in-progress` reply: "40%" */
 	yaml_emitter_t *inventory;  /* discover: where the inventory field's mapping is copied; or NULL */
 	bool has_inventory;
 	struct vm_map vms, copies;
@@ -606,6 +611,7 @@ static void vm_map_free(struct vm_map *m)
 static void fields_free(struct reply_fields *f)
 {
 	free(f->version), free(f->op), free(f->status), free(f->message), free(f->outcome);
+	free(f->progress);
 	vm_map_free(&f->vms);
 	vm_map_free(&f->copies);
 }
@@ -811,6 +817,7 @@ static bool parse_reply(const struct buf *out, struct reply_fields *f, char *why
 				              : strcmp(key, "status") == 0            ? &f->status
 				              : strcmp(key, "message") == 0           ? &f->message
 				              : strcmp(key, "outcome") == 0           ? &f->outcome
+				              : strcmp(key, "progress") == 0          ? &f->progress
 				                                                      : NULL;
 				if (!slot) {
 					snprintf(why, whylen, "line %lu: unknown field \"%.40s\"", line, key);
@@ -1005,11 +1012,20 @@ static bool take_copies(const struct adapter_request *req, const struct reply_fi
 	return ok;
 }
 
+/* A sync that the array runs asynchronously (docs/adapters.md, "sync-status"): what a call of
+ * sync or sync-status may answer besides done, and how long it may take. */
+struct sync_poll {
+	int64_t left_ms;            /* the time left to the sync's deadline: this call's limit too */
+	bool in_progress;           /* the reply said `status: in-progress` */
+	char progress[40];          /* its `progress`, or "" */
+};
+
 /* Performs one call of the protocol. For a query, ans is filled when the reply is good; for a
- * register that is done, the copies it chose become notes of `reply` (if not NULL). */
+ * register that is done, the copies it chose become notes of `reply` (if not NULL). `poll` is
+ * NULL except for sync and sync-status, which may answer in-progress. */
 static enum call_result call(struct exec_adapter *x, const struct adapter_request *req, const char *operation,
-                             const char *query, struct adapter_answer *ans, struct adapter_reply *reply, char *msg,
-                             size_t msglen)
+                             const char *query, struct adapter_answer *ans, struct adapter_reply *reply,
+                             struct sync_poll *poll, char *msg, size_t msglen)
 {
 	struct buf id = BUF_INIT, request = BUF_INIT;
 	dag_op_id(req->dag, req->op, &id);
@@ -1022,6 +1038,8 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 	c.timeout_ms = x->timeout_ms;
 	if (req->timeout_ms > 0 && req->timeout_ms < c.timeout_ms)
 		c.timeout_ms = req->timeout_ms;
+	if (poll && poll->left_ms < c.timeout_ms)
+		c.timeout_ms = poll->left_ms > 0 ? poll->left_ms : 1;
 	build_request(&request, req, operation, query, id.data, c.timeout_ms);
 	run_call(&c, &request);
 	enum call_result res = CALL_FAILED;
@@ -1062,6 +1080,13 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 			bool reg = strcmp(operation, "register") == 0 && req->dag->ops[req->op].target_kind == DAG_TARGET_WORKGROUP;
 			if (!reply || !reg || take_copies(req, &f, reply, why, sizeof why))
 				res = CALL_DONE;
+		} else if (strcmp(f.status, "in-progress") == 0 && poll) {
+			res = CALL_DONE;
+			poll->in_progress = true;
+			snprintf(poll->progress, sizeof poll->progress, "%s", f.progress ? f.progress : "");
+			clean(poll->progress);
+		} else if (strcmp(f.status, "in-progress") == 0) {
+			snprintf(why, sizeof why, "status in-progress is only for sync");
 		} else if (strcmp(f.status, "failed") == 0 || strcmp(f.status, "transient") == 0) {
 			res = f.status[0] == 'f' ? CALL_FAILED : CALL_TRANSIENT;
 			snprintf(why, sizeof why, "%s", f.message && f.message[0] ? f.message : f.status);
@@ -1083,6 +1108,51 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 	return res;
 }
 
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	while (ms > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* A sync: one call, then, while the array answers in-progress, a sync-status call (the same
+ * request) every poll interval until it answers done or failed, all within the sync's timeout
+ * (the step's, else the adapter's): running out of it while polling, between calls or during one,
+ * is the sync timing out. The progress each reply reports goes to the log. */
+static enum call_result sync_call(struct exec_adapter *x, const struct adapter_request *req, char *msg, size_t msglen)
+{
+	int64_t limit = req->timeout_ms > 0 && req->timeout_ms < x->timeout_ms ? req->timeout_ms : x->timeout_ms;
+	int64_t deadline = mono_ms() + limit;
+	struct sync_poll poll = {.left_ms = limit};
+	enum call_result r = call(x, req, "sync", NULL, NULL, NULL, &poll, msg, msglen);
+	struct buf id = BUF_INIT;
+	dag_op_id(req->dag, req->op, &id);
+	for (uint32_t n = 1; r == CALL_DONE && poll.in_progress; n++) {
+		struct buf line = BUF_INIT;
+		buf_printf(&line, "%s %s: sync in progress%s%s (poll %u)\n", x->name, id.data, poll.progress[0] ? ", " : "",
+		           poll.progress, n);
+		log_write(x, &line);
+		buf_free(&line);
+		int64_t left = deadline - mono_ms();
+		sleep_ms(left < x->poll_ms ? left : x->poll_ms);
+		struct sync_poll last = poll;
+		poll = (struct sync_poll){.left_ms = deadline - mono_ms()};
+		if (poll.left_ms > 0)
+			r = call(x, req, "sync-status", NULL, NULL, NULL, &poll, msg, msglen);
+		if (poll.left_ms <= 0 || (r == CALL_TRANSIENT && mono_ms() >= deadline)) {
+			struct buf dur = BUF_INIT;
+			dot_duration(&dur, limit);
+			snprintf(msg, msglen, "%s sync %s: timed out after %s while the sync was in progress%s%s", x->name,
+			         id.data, dur.data, last.progress[0] ? " at " : "", last.progress);
+			buf_free(&dur);
+			r = CALL_TRANSIENT; /* as any timeout: it may complete yet, and query decides */
+			break;
+		}
+	}
+	buf_free(&id);
+	return r;
+}
+
 static void perform(struct adapter *a, const struct adapter_request *req, struct adapter_reply *reply,
                     const char *operation)
 {
@@ -1093,7 +1163,8 @@ static void perform(struct adapter *a, const struct adapter_request *req, struct
 		return;
 	}
 	char msg[ADAPTER_MESSAGE_MAX];
-	enum call_result r = call(x, req, operation, NULL, NULL, reply, msg, sizeof msg);
+	enum call_result r = strcmp(operation, "sync") == 0 ? sync_call(x, req, msg, sizeof msg)
+	                     : call(x, req, operation, NULL, NULL, reply, NULL, msg, sizeof msg);
 	enum adapter_status st = r == CALL_DONE ? ADAPTER_DONE : r == CALL_TRANSIENT ? ADAPTER_TRANSIENT : ADAPTER_FAILED;
 	adapter_reply_set(reply, st, "%s", st == ADAPTER_DONE ? "" : msg);
 }
@@ -1113,6 +1184,8 @@ ENTRY(exec_shutdown, "shutdown")
 ENTRY(exec_migrate, "migrate")
 ENTRY(exec_register, "register")
 ENTRY(exec_power_on, "power-on")
+ENTRY(exec_unregister, "unregister")
+ENTRY(exec_discard_snapshot, "discard-snapshot")
 #undef ENTRY
 
 /* A query that goes wrong answers "unknown" (an operator decides) and says why in the log and in
@@ -1133,7 +1206,7 @@ static void exec_query(struct adapter *a, const struct adapter_request *req, str
 	}
 	char msg[ADAPTER_MESSAGE_MAX];
 	const char *asked = op_word((enum dag_op_kind)op->kind);
-	if (call(x, req, "query", asked, ans, NULL, msg, sizeof msg) != CALL_DONE) {
+	if (call(x, req, "query", asked, ans, NULL, NULL, msg, sizeof msg) != CALL_DONE) {
 		struct buf line = BUF_INIT;
 		buf_printf(&line, "%s (answering unknown)\n", msg);
 		log_write(x, &line);
@@ -1158,6 +1231,8 @@ static const struct adapter_vtable exec_vtable = {
 	.query = exec_query,
 	.flush = NULL,
 	.close = exec_close,
+	.unregister_vms = exec_unregister,
+	.discard_snapshot = exec_discard_snapshot,
 };
 
 struct adapter *exec_open(const struct dag *d, const struct exec_options *o, char *err, size_t errlen)
@@ -1187,6 +1262,7 @@ struct adapter *exec_open(const struct dag *d, const struct exec_options *o, cha
 		x->name = buf_detach(&n);
 	}
 	x->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : EXEC_DEFAULT_TIMEOUT_MS;
+	x->poll_ms = o->poll_ms > 0 ? o->poll_ms : EXEC_DEFAULT_POLL_MS;
 	x->log_fd = 2;
 	size_t n = 0, cap = 0;
 	/* The program's environment is only what is passed on purpose: the names asked for, then the

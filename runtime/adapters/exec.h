@@ -25,6 +25,7 @@ struct exec_options {
 	                                   the adapter name and op id; NULL: drplan's stderr */
 	const char *name;               /* how messages name the adapter ("exec:bin/sra"); NULL: "exec:"
 	                                   followed by the program */
+	int64_t poll_ms;                /* sync-status interval while a sync is in progress (0: 5000) */
 };
 
 /* The size above which a reply is refused (and the program killed): an operation's, and a

@@ -35,23 +35,25 @@
 /* One kind of side effect: one effects.log line per object (VM or device) it acts on. */
 enum sim_effect {
 	SIM_SYNC, SIM_PREPARE, SIM_FAILOVER, SIM_PREFER, SIM_SNAPSHOT, SIM_REVERSE,
-	SIM_SHUTDOWN, SIM_MIGRATE, SIM_REGISTER, SIM_POWER_ON, SIM_N_EFFECTS
+	SIM_SHUTDOWN, SIM_MIGRATE, SIM_REGISTER, SIM_POWER_ON,
+	SIM_UNREGISTER, SIM_DISCARD, /* cleanup: a VM leaves a site's inventory; a test snapshot goes */
+	SIM_N_EFFECTS
 };
 
 static const char *const effect_names[SIM_N_EFFECTS] = {
 	"sync", "prepare-failover", "failover", "prefer", "snapshot", "reverse",
-	"shutdown", "migrate", "register", "power-on",
+	"shutdown", "migrate", "register", "power-on", "unregister", "discard-snapshot",
 };
 
 /* The operation kind each effect belongs to. */
 static const uint8_t effect_kind[SIM_N_EFFECTS] = {
 	DAG_SYNC, DAG_FAILOVER, DAG_FAILOVER, DAG_PREFER, DAG_SNAPSHOT, DAG_REVERSE,
-	DAG_SHUTDOWN, DAG_MIGRATE, DAG_REGISTER, DAG_POWER_ON,
+	DAG_SHUTDOWN, DAG_MIGRATE, DAG_REGISTER, DAG_POWER_ON, DAG_UNREGISTER, DAG_DISCARD,
 };
 
 static bool vm_effect(enum sim_effect e)
 {
-	return e >= SIM_SHUTDOWN;
+	return e >= SIM_SHUTDOWN && e != SIM_DISCARD;
 }
 
 /* A replicated device has two sides: 0 is the device at its declared site, 1 its peer. */
@@ -96,6 +98,7 @@ struct sim {
 	const struct dag *dag;
 	uint64_t seed;
 	bool virtual_time, defer_sync;
+	bool adopting;        /* a cleanup loading the world of the test it undoes (open_dir) */
 	double time_scale;
 	uint32_t transient_failures;
 	struct sim_match fail, transient;
@@ -319,7 +322,8 @@ static bool effect_fits(const struct dag *d, const struct dag_op *op, enum sim_e
 	}
 	case DAG_TARGET_DEVICE: return !vm_effect(e) && op->target < d->n_devices;
 	case DAG_TARGET_GROUP:
-		return (e == SIM_PREPARE || e == SIM_FAILOVER || e == SIM_SNAPSHOT) && op->target < d->n_groups;
+		return (e == SIM_PREPARE || e == SIM_FAILOVER || e == SIM_SNAPSHOT || e == SIM_DISCARD) &&
+		       op->target < d->n_groups;
 	case DAG_TARGET_PLAN: break;
 	}
 	return false;
@@ -459,6 +463,29 @@ static bool need_replicated(struct adapter_reply *r, const struct dag_device *dv
 	return false;
 }
 
+/* Discarding the test snapshot of device i at `site` takes the disks from under every test VM
+ * still registered there on it: refused while one is. Under mu. */
+static bool discard_ok(struct sim *s, uint32_t i, uint32_t site, struct adapter_reply *r)
+{
+	const struct dag *d = s->dag;
+	for (uint32_t v = 0; v < d->n_vms; v++) {
+		const struct sim_at *here = at(s, v, site);
+		uint32_t w = d->vms[v].workgroup;
+		if (!(here->flags & AT_REGISTERED) || !(here->flags & AT_SNAPSHOT) || w >= d->n_workgroups)
+			continue;
+		for (uint32_t k = 0; k < d->workgroups[w].n_devices; k++)
+			if (d->workgroups[w].devices[k] == i) {
+				adapter_reply_set(r, ADAPTER_FAILED,
+				                  "cannot discard the snapshot of %s at %s: test VM %s is still registered on it "
+				                  "(unregister it first)",
+				                  side_name(&d->devices[i], (unsigned)(side_at(&d->devices[i], site) > 0)),
+				                  site_name(s, site), d->vms[v].name);
+				return false;
+			}
+	}
+	return true;
+}
+
 /* Checks that effect e may act on object obj (a VM or a device) of op. Under mu. */
 static bool check(struct sim *s, const struct dag_op *op, enum sim_effect e, uint32_t obj, struct adapter_reply *r)
 {
@@ -489,6 +516,9 @@ static bool check(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 		case SIM_SNAPSHOT:
 			return need_replicated(r, dv, "snapshot") &&
 			       need_site(s, r, side_site(dv, peer), "snapshot", side_name(dv, peer));
+		case SIM_DISCARD:
+			return need_replicated(r, dv, "discard the snapshot of") &&
+			       need_site(s, r, op->site, "discard the snapshot of", dv->name) && discard_ok(s, obj, op->site, r);
 		case SIM_REVERSE:
 			if (!need_replicated(r, dv, "reverse") || !need_site(s, r, dv->site, "reverse", dv->name) ||
 			    !need_site(s, r, dv->peer_site, "reverse", dv->name))
@@ -527,6 +557,15 @@ static bool check(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 	case SIM_SHUTDOWN:
 		if (!need_site(s, r, site, "shut down", name))
 			return false;
+		if (d->mode == AST_MODE_CLEANUP && !(at(s, obj, site)->flags & AT_REGISTERED))
+			return true; /* the test copy is gone already: a cleanup may run again */
+		if (d->mode == AST_MODE_CLEANUP && !(at(s, obj, site)->flags & AT_SNAPSHOT)) {
+			adapter_reply_set(r, ADAPTER_FAILED,
+			                  "cannot shut down %s at %s in a cleanup: it runs from recovered storage, not a test "
+			                  "snapshot; a cleanup touches only test VMs",
+			                  name, site_name(s, site));
+			return false;
+		}
 		if (!(at(s, obj, site)->flags & AT_REGISTERED)) {
 			adapter_reply_set(r, ADAPTER_FAILED, "cannot shut down %s at %s: it is not registered there", name,
 			                  site_name(s, site));
@@ -576,6 +615,26 @@ static bool check(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 				return refuse_device(s, r, "register", obj, wg->devices[k], site, acc);
 		}
 		return true;
+	case SIM_UNREGISTER: {
+		if (!need_site(s, r, site, "unregister", name))
+			return false;
+		const struct sim_at *here = at(s, obj, site);
+		if (!(here->flags & AT_REGISTERED))
+			return true; /* gone already: nothing to undo */
+		if (here->flags & AT_ON) {
+			adapter_reply_set(r, ADAPTER_FAILED, "cannot unregister %s at %s: it is powered on (shut it down first)",
+			                  name, site_name(s, site));
+			return false;
+		}
+		if (!(here->flags & AT_SNAPSHOT)) {
+			adapter_reply_set(r, ADAPTER_FAILED,
+			                  "cannot unregister %s at %s: it runs from recovered storage, not a test snapshot; a "
+			                  "cleanup removes only test VMs",
+			                  name, site_name(s, site));
+			return false;
+		}
+		return true;
+	}
 	case SIM_POWER_ON:
 		if (!need_site(s, r, site, "power on", name))
 			return false;
@@ -647,6 +706,12 @@ static void apply(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 			}
 			break;
 		case SIM_PREFER: w->prefer = op->site; break;
+		case SIM_DISCARD: {
+			int side = side_at(&d->devices[obj], op->site);
+			if (side >= 0)
+				w->snapshots &= (uint8_t)~(1u << side);
+			break;
+		}
 		default: break; /* sync copies data: nothing the world records changes */
 		}
 		return;
@@ -678,6 +743,7 @@ static void apply(struct sim *s, const struct dag_op *op, enum sim_effect e, uin
 			here->flags |= AT_DESTINATION;
 		break;
 	case SIM_POWER_ON: here->flags |= AT_ON; break;
+	case SIM_UNREGISTER: *here = (struct sim_at){DAG_NONE, 0}; break;
 	default: break;
 	}
 }
@@ -986,6 +1052,8 @@ SIM_ENTRY(sim_shutdown, SIM_SHUTDOWN)
 SIM_ENTRY(sim_migrate, SIM_MIGRATE)
 SIM_ENTRY(sim_register, SIM_REGISTER)
 SIM_ENTRY(sim_power_on, SIM_POWER_ON)
+SIM_ENTRY(sim_unregister, SIM_UNREGISTER)
+SIM_ENTRY(sim_discard, SIM_DISCARD)
 
 static void describe_vm_locked(struct sim *s, uint32_t v, struct buf *out);
 
@@ -1391,7 +1459,7 @@ static enum load world_load(struct sim *s, const char *text, size_t len, uint64_
 		r_fail(&r, NULL, "seq is not a number: %s", seq_text);
 		goto out;
 	}
-	if (strcmp(plan, s->dag->name ? s->dag->name : "") || strcmp(digest, s->dag->plan_digest)) {
+	if (!s->adopting && (strcmp(plan, s->dag->name ? s->dag->name : "") || strcmp(digest, s->dag->plan_digest))) {
 		snprintf(other, otherlen, "plan '%s'%s%.12s", plan, *digest ? " digest " : "", digest);
 		result = LOAD_OTHER_PLAN;
 		goto out;
@@ -1827,6 +1895,76 @@ static bool header_check(const struct sim *s, const char *text, size_t len, bool
 	return true;
 }
 
+/* The largest seq among the whole, checksummed effect lines of a log (0 if none). */
+static uint64_t log_last_seq(const char *text, size_t len)
+{
+	uint64_t last = 0;
+	const char *p = memchr(text, '\n', len), *end = text + len;
+	for (p = p ? p + 1 : end; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break; /* a torn tail: never acknowledged */
+		char *line = xstrndup(p, (size_t)(nl - p));
+		char *f[7];
+		size_t fl[7];
+		uint64_t seq, crc = 0;
+		bool ok = split_line(line, (size_t)(nl - p), f, fl) && fl[0] == 8 && parse_u64(f[1], fl[1], &seq);
+		for (int i = 0; ok && i < 8; i++)
+			ok = hex_value(f[0][i]) >= 0, crc = crc * 16 + (uint64_t)hex_value(f[0][i]);
+		if (ok && crc32c(0, f[1], (size_t)(nl - p) - 9) == crc && seq > last)
+			last = seq;
+		free(line);
+		p = nl + 1;
+	}
+	return last;
+}
+
+/* A cleanup undoes a test on the test's world: it takes over the state directory of the test it
+ * follows (docs/simulator.md, "Cleanup"), provided that the test's world.yaml holds every effect
+ * of its log (the test's run ended, or was checkpointed) and has exactly this plan's devices and
+ * VMs. The test's effects.log is kept as effects.log.N (the first free N); world.yaml is rewritten
+ * as this plan's, at the same seq, before the fresh log is started, so a crash in between leaves
+ * either the test's world or ours, never a mix. */
+static bool adopt_test_world(struct sim *s, const struct buf *world_text, const struct buf *log_text, bool have_log,
+                             uint64_t *world_seq, char *err, size_t errlen)
+{
+	uint64_t last = have_log ? log_last_seq(log_text->data, log_text->len) : 0;
+	if (last > *world_seq) {
+		snprintf(err, errlen, "%s holds a world whose last effects (up to %" PRIu64 ") are not in its world.yaml "
+		         "(seq %" PRIu64 "): finish that run first (drplan run --resume), then run the cleanup",
+		         s->dir, last, *world_seq);
+		return false;
+	}
+	char other[200] = "";
+	s->adopting = true;
+	enum load loaded = world_load(s, world_text->data, world_text->len, world_seq, other, sizeof other, err, errlen);
+	s->adopting = false;
+	if (loaded != LOAD_OK)
+		return false;
+	if (have_log) {
+		struct buf keep = BUF_INIT;
+		for (unsigned n = 1;; n++) {
+			buf_clear(&keep);
+			buf_printf(&keep, "%s.%u", s->log_path, n);
+			if (access(keep.data, F_OK) != 0)
+				break;
+		}
+		bool moved = rename(s->log_path, keep.data) == 0;
+		if (!moved)
+			snprintf(err, errlen, "cannot keep %s as %s: %s", s->log_path, keep.data, strerror(errno));
+		buf_free(&keep);
+		if (!moved)
+			return false;
+	}
+	struct buf text = BUF_INIT;
+	bool ok = world_yaml(s, s->dev, s->at, *world_seq, &text);
+	if (!ok)
+		snprintf(err, errlen, "cannot write %s: a name could not be written as YAML", s->world_path);
+	ok = ok && fs_write_atomic(s->world_path, text.data, text.len, err, errlen);
+	buf_free(&text);
+	return ok;
+}
+
 /* Sets up the state directory: reads the snapshot and the log, or creates them. */
 static bool open_dir(struct sim *s, char *err, size_t errlen)
 {
@@ -1868,6 +2006,13 @@ static bool open_dir(struct sim *s, char *err, size_t errlen)
 			goto out;
 		if (loaded == LOAD_OTHER_PLAN)
 			snprintf(other, sizeof other, "%s", other_world);
+	}
+	if (s->dag->mode == AST_MODE_CLEANUP && loaded == LOAD_OTHER_PLAN && world_seq > 0) {
+		if (!adopt_test_world(s, &world_text, &log_text, have_log, &world_seq, err, errlen))
+			goto out;
+		loaded = LOAD_OK;
+		have_log = false;
+		same_log = true;
 	}
 	const char *nl = have_log ? memchr(log_text.data, '\n', log_text.len) : NULL;
 	bool log_used = nl && (size_t)(nl - log_text.data) + 1 < log_text.len;
@@ -1976,7 +2121,9 @@ struct adapter *sim_open(const struct dag *d, const struct sim_options *o, char 
 		             : op->target_kind == DAG_TARGET_DEVICE  ? op->target < d->n_devices
 		             : op->target_kind == DAG_TARGET_GROUP   ? op->target < d->n_groups
 		                                                     : false;
-		if (valid && op->kind <= DAG_REVERSE && op->kind != DAG_RUN)
+		bool adapters = (op->kind <= DAG_REVERSE && op->kind != DAG_RUN) || op->kind == DAG_UNREGISTER ||
+		                op->kind == DAG_DISCARD;
+		if (valid && adapters)
 			bits += op_n_objects(d, op);
 	}
 	s->logged_bits = xcalloc((size_t)(bits / 64) + 1, sizeof *s->logged_bits);
@@ -2127,4 +2274,6 @@ static const struct adapter_vtable sim_vtable = {
 	.query = sim_query,
 	.flush = sim_flush,
 	.close = sim_close,
+	.unregister_vms = sim_unregister,
+	.discard_snapshot = sim_discard,
 };

@@ -13,13 +13,18 @@
 # completed record, says so under `copies`, and keeps its choice in copy.VM (COPY@SITE).
 # FAKE_ARRAY_MODE (with FAKE_ARRAY_MODE_OP: only for that operation) makes it misbehave:
 #   garbage, missing-status, unknown-field, huge, wrong-op, silent, exit3, sleep, background,
-#   crash-after-effect, failed, transient, no-read, copies-elsewhere (`copies` in any reply),
+#   crash-after-effect, failed, transient, no-read, in-progress, copies-elsewhere (`copies` in any
+#   reply),
 #   big-discover (a discovery of FAKE_ARRAY_VMS VMs, default 20000);
 #   for a register: no-copies, bad-copy, stranger-copy;
 #   partial-timeout and partial-lost (attempt 1 only: act on the first half of the VMs, then hang
 #   until the timeout kills the process group, or exit without a reply);
 #   query-missing-vm, query-extra-vm, query-bad-word (a per-VM query reply that leaves out the last
 #   VM asked about, adds one nobody asked about, or says "maybe").
+# An asynchronous array (leave FAKE_ARRAY_MODE_OP unset: sync and sync-status both need the mode):
+#   slow-sync:N     the first N replies of a sync (the sync's, then sync-status's) say
+#                   `status: in-progress` with a progress, the next one `done`;
+#   slow-sync-bad:N the same, but the reply after them has an unknown status word.
 set -u
 
 operation=${1:-}
@@ -109,6 +114,7 @@ silent) exit 0 ;;
 exit3) reply done; exit 3 ;;
 failed) reply failed "the array said no"; exit 0 ;;
 transient) reply transient "the array is busy"; exit 0 ;;
+in-progress) reply in-progress; exit 0 ;;
 sleep)
 	# A child that ignores SIGTERM and outlives its parent unless the whole group is killed.
 	echo $$ >"$dir/pgid"
@@ -124,6 +130,31 @@ background)
 	echo $! >"$dir/child"
 	reply done
 	exit 0 ;;
+esac
+
+# The asynchronous sync: sync.OP-ID counts the replies given so far.
+case $mode in
+slow-sync:* | slow-sync-bad:*)
+	if [ "$operation" = sync ] || [ "$operation" = sync-status ]; then
+		polls=${mode#*:}
+		count=0
+		if [ "$operation" = sync-status ]; then
+			if [ ! -f "$dir/sync.$op" ]; then
+				reply failed "no sync of $op is in progress"
+				exit 0
+			fi
+			count=$(cat "$dir/sync.$op")
+		fi
+		if [ "$count" -lt "$polls" ]; then
+			echo $((count + 1)) >"$dir/sync.$op"
+			reply in-progress
+			printf 'progress: %s%%\n' $((count * 100 / polls))
+			exit 0
+		fi
+		rm -f "$dir/sync.$op"
+		case $mode in slow-sync-bad:*) reply finished; exit 0 ;; esac
+		operation=sync # done: the effects below are the sync's
+	fi ;;
 esac
 
 effect() { # object state
@@ -156,11 +187,11 @@ devices=$(printf '%s\n' "$request" | grep '^  - {name: .*peer:' | sed 's/^  - {n
 vms=$(printf '%s\n' "$request" | grep '^  - {name: .*host:' | sed 's/^  - {name: \([^,]*\),.*/\1/')
 
 case $operation in
-sync | prepare-failover | failover | set-preference | snapshot | reverse)
+sync | prepare-failover | failover | set-preference | snapshot | reverse | discard-snapshot)
 	for d in $devices; do
 		effect "dev.$d" "$operation@$site"
 	done ;;
-shutdown | migrate | register | power-on)
+shutdown | migrate | register | power-on | unregister)
 	# The request names the VMs to act on: after a fault, only those not done yet.
 	n=$(printf '%s\n' $vms | grep -c .)
 	i=0

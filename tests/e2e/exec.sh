@@ -67,6 +67,19 @@ expect_status 1 "a garbage reply fails its operation" "$DRPLAN" run --root . --y
 contains "$scratch/err" "exec:" "naming the adapter"
 unset FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP
 
+# An asynchronous array: each sync answers in-progress twice, and is asked again (sync-status)
+# every `poll` of its site; the progress goes to the adapters' log.
+rm -rf array && mkdir array
+sed 's/^    timeout 20s$/    poll 50ms/' plan.drp >async.drp
+FAKE_ARRAY_MODE=slow-sync:2
+export FAKE_ARRAY_MODE
+expect_status 0 "a failover whose sync is polled" "$DRPLAN" run --root . --yes --journal async.journal async.drp
+contains "$scratch/out" "1 VM recovered, 0 not" "the VM recovered"
+check "sync, then sync-status twice" test "$(grep -c '^sync-status$' array/argv.log)" -eq 2
+contains async.journal.adapters.log "s1.sync.lun-1: sync in progress, 50% (poll 2)" "the progress is logged"
+contains array/effects.log "s1.sync.lun-1 sync dev.lun-1 east" "the sync took effect once done"
+unset FAKE_ARRAY_MODE
+
 printf 'site east {\n  adapter exec {\n    timeout 20s\n  }\n}\n' >noprog.drp
 sed -n '/^site west/,$p' plan.drp >>noprog.drp
 expect_status 2 "exec without a program is refused" "$DRPLAN" run --root . --yes --journal np.journal noprog.drp

@@ -12,6 +12,7 @@
 #include "../../compiler/compiled.h"
 #include "../../lib/alloc.h"
 #include "../../lib/digest.h"
+#include "lowered.h"
 #include "suites.h"
 
 /* The sample DAG: two sites, hosts, a consistency group of two replicated devices, a lone
@@ -443,28 +444,58 @@ END_TEST
 
 /* ---- Writing and reading back */
 
+/* Writes d into *first, reads it back and checks that the DAG and its rewritten bytes are d's. */
+static void assert_round_trip(const struct dag *d, struct buf *first)
+{
+	compiled_write(d, first);
+	struct readback *r = read_n(first->data, first->len);
+	if (!r->ok)
+		dump_diags(r);
+	ck_assert(r->ok);
+	assert_dag_equal(d, &r->d);
+	struct buf second = BUF_INIT;
+	compiled_write(&r->d, &second);
+	ck_assert_uint_eq(first->len, second.len);
+	ck_assert_mem_eq(first->data, second.data, first->len);
+	buf_free(&second);
+	readback_free(r);
+}
+
 START_TEST(test_round_trip)
 {
 	struct dag d;
 	sample_build(&d);
 	struct buf first = BUF_INIT;
-	compiled_write(&d, &first);
-	struct readback *r = read_n(first.data, first.len);
-	if (!r->ok)
-		dump_diags(r);
-	ck_assert(r->ok);
-	assert_dag_equal(&d, &r->d);
-	struct buf second = BUF_INIT;
-	compiled_write(&r->d, &second);
-	ck_assert_uint_eq(first.len, second.len);
-	ck_assert_mem_eq(first.data, second.data, first.len);
+	assert_round_trip(&d, &first);
 	/* The forward reference was resolved: power-on w2 waits for the snapshot written after it. */
 	ck_assert_ptr_nonnull(strstr(first.data, "{id: s8.power-on.w2, after: ["));
 	ck_assert(strstr(first.data, "s3.snapshot.lun-103]") < strstr(first.data, "- {id: s3.snapshot.lun-103"));
-	readback_free(r);
 	buf_free(&first);
-	buf_free(&second);
 	dag_free(&d);
+}
+END_TEST
+
+/* A cleanup plan's kinds (unregister, discard per group and per device) and its unregister edges
+ * make the round trip: the reader derives the same sites and edge kinds as lowering. */
+START_TEST(test_round_trip_cleanup)
+{
+	struct lowered l;
+	lower_text(&l, "site east { adapter sim }\nsite west { adapter sim }\n"
+	               "device lun-1 at east replicated to lun-1p at west consistency cg-a\n"
+	               "device lun-2 at east replicated to lun-2p at west consistency cg-a\n"
+	               "device lun-3 at east replicated to lun-3p at west\n"
+	               "protection p { devices lun-1 lun-2 lun-3 }\n"
+	               "vm db-01 priority 1 on lun-1 lun-2\nvm app-01 priority 2 on lun-3\n"
+	               "plan c {\n  from east to west\n  mode cleanup\n  protect p\n"
+	               "  step shutdown vms\n  step unregister vms at west\n  step discard snapshots\n}\n");
+	struct buf first = BUF_INIT;
+	assert_round_trip(&l.dag, &first); /* assert_dag_equal compares the edges' kinds too */
+	ck_assert_ptr_nonnull(strstr(first.data, "- {id: s2.unregister.w1, after: [s1.shutdown.w1]}"));
+	ck_assert_ptr_nonnull(strstr(first.data, "- {id: s3.discard.cg-a, after: [s2.unregister.w1]}"));
+	ck_assert_ptr_nonnull(strstr(first.data, "- {id: s3.discard.lun-3, after: [s2.unregister.w2]}"));
+	ck_assert_uint_eq(l.dag.edges[l.dag.ops[l.dag.n_ops - 1].first_pred].kind, DAG_EDGE_UNREGISTER);
+	buf_free(&first);
+	lowered_free(&l);
 }
 END_TEST
 
@@ -1153,6 +1184,7 @@ Suite *compiled_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sha256_vectors);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_round_trip_cleanup);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_header_and_seal);
 	tcase_add_test(tc, test_quoting);

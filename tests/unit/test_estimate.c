@@ -765,6 +765,19 @@ START_TEST(test_latency_applies)
 	ck_assert_int_eq(p->lat.base_ms[DAG_SYNC], 60000);
 	profile_free(p);
 
+	/* A cleanup's kinds are set like the others; their defaults stand otherwise. */
+	p = profile_load("unregister: {base: 2s, per-vm: 1s}\ndiscard: {base: 40s}\n");
+	ck_assert_msg(p->ok && p->diags.len == 0, "%s", p->diags.len ? p->diags.items[0]->message : "");
+	ck_assert_int_eq(p->lat.base_ms[DAG_UNREGISTER], 2000);
+	ck_assert_int_eq(p->lat.per_vm_ms[DAG_UNREGISTER], 1000);
+	ck_assert_int_eq(p->lat.base_ms[DAG_DISCARD], 40000);
+	profile_free(p);
+	p = profile_load("# nothing yet\n");
+	ck_assert_int_eq(p->lat.base_ms[DAG_UNREGISTER], 5000);
+	ck_assert_int_eq(p->lat.per_vm_ms[DAG_UNREGISTER], 500);
+	ck_assert_int_eq(p->lat.base_ms[DAG_DISCARD], 15000);
+	profile_free(p);
+
 	/* Empty files and comments change nothing. */
 	p = profile_load("");
 	ck_assert(p->ok);

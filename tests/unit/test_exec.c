@@ -31,6 +31,8 @@ static const char planned[] = RUNTIME_WORLD "plan move {\n  from east to west\n 
                               "  step power-on vms by priority\n}\n";
 static const char test_plan[] = RUNTIME_WORLD "plan rehearse {\n  from east to west\n  mode test\n  protect p\n  workgroup 2\n"
                                 "  step failover storage\n  step register vms\n  step power-on vms\n}\n";
+static const char cleanup_plan[] = RUNTIME_WORLD "plan tidy {\n  from east to west\n  mode cleanup\n  protect p\n"
+                                   "  step shutdown vms\n  step unregister vms\n  step discard snapshots\n}\n";
 static const char reprotect[] = RUNTIME_WORLD "plan back {\n  from west to east\n  mode reprotect\n  protect p\n"
                                 "  step reverse storage\n  step sync storage\n}\n";
 
@@ -94,6 +96,7 @@ static struct adapter *open_fake(struct fixture *fx, int64_t timeout_ms, const c
 		.n_pass_env = 4,
 		.log_path = in_dir(fx, "adapter.log"),
 		.name = "exec:fake",
+		.poll_ms = 20, /* a sync in progress is asked about again this soon */
 	};
 	char err[256] = "";
 	struct adapter *a = exec_open(&fx->l.dag, &o, err, sizeof err);
@@ -125,12 +128,12 @@ static void perform(struct adapter *a, const struct dag *d, const char *id, stru
 
 static bool is_adapter_kind(uint8_t kind)
 {
-	return kind <= DAG_REVERSE && kind != DAG_RUN;
+	return (kind <= DAG_REVERSE && kind != DAG_RUN) || kind == DAG_UNREGISTER || kind == DAG_DISCARD;
 }
 
 static const char *word(uint8_t kind)
 {
-	return kind == DAG_PREFER ? "set-preference" : dag_op_kind_names[kind];
+	return kind == DAG_PREFER ? "set-preference" : kind == DAG_DISCARD ? "discard-snapshot" : dag_op_kind_names[kind];
 }
 
 /* Performs every adapter operation of the plan and checks that each left its effects. */
@@ -170,6 +173,7 @@ START_TEST(test_every_operation)
 	perform_all(planned);
 	perform_all(test_plan);
 	perform_all(reprotect);
+	perform_all(cleanup_plan);
 }
 END_TEST
 
@@ -388,6 +392,8 @@ static const struct hostile {
 	{"crash-after-effect", ADAPTER_FAILED, "killed by signal 9"},
 	{"failed", ADAPTER_FAILED, "exec:fake sync s1.sync.lun-3: the array said no"},
 	{"transient", ADAPTER_TRANSIENT, "exec:fake sync s1.sync.lun-3: the array is busy"},
+	{"slow-sync-bad:1", ADAPTER_FAILED, "exec:fake sync-status s1.sync.lun-3: unknown status \"finished\""},
+	{"slow-sync-bad:3", ADAPTER_FAILED, "exec:fake sync-status s1.sync.lun-3: unknown status \"finished\""},
 };
 
 START_TEST(test_hostile)
@@ -437,6 +443,74 @@ START_TEST(test_reply_copies)
 			ck_assert_msg(!ok && strstr(why, cases[i].why), "case %zu: '%s', expected '%s'", i, why, cases[i].why);
 		buf_free(&text);
 	}
+}
+END_TEST
+
+/* An asynchronous sync: in-progress (the sync's reply), in-progress (the first sync-status's), then
+ * done; the progress went to the log, and only the sync operation did anything. */
+START_TEST(test_sync_in_progress)
+{
+	struct fixture fx;
+	setup(&fx, planned);
+	setenv("FAKE_ARRAY_MODE", "slow-sync:2", 1);
+	struct adapter *a = open_fake(&fx, 10000, NULL);
+	struct adapter_reply r;
+	perform(a, &fx.l.dag, "s1.sync.lun-3", &r);
+	ck_assert_msg(r.status == ADAPTER_DONE, "%s", r.message);
+	ck_assert_str_eq(r.message, "");
+	char *argv = slurp(in_dir(&fx, "argv.log"));
+	ck_assert_str_eq(argv, "sync\nsync-status\nsync-status\n");
+	free(argv);
+	char *log = slurp(in_dir(&fx, "effects.log"));
+	ck_assert_str_eq(log, "s1.sync.lun-3 sync dev.lun-3 east\n");
+	free(log);
+	char *alog = slurp(in_dir(&fx, "adapter.log"));
+	ck_assert_ptr_nonnull(strstr(alog, "exec:fake s1.sync.lun-3: sync in progress, 0% (poll 1)\n"));
+	ck_assert_ptr_nonnull(strstr(alog, "exec:fake s1.sync.lun-3: sync in progress, 50% (poll 2)\n"));
+	ck_assert_ptr_null(strstr(alog, "(poll 3)"));
+	free(alog);
+	/* Only a sync may be in progress: anything else answering so is a broken reply. */
+	a->vt->close(a);
+	setenv("FAKE_ARRAY_MODE", "in-progress", 1);
+	a = open_fake(&fx, 10000, NULL); /* the environment is read when the adapter opens */
+	perform(a, &fx.l.dag, "s2.shutdown.w1", &r);
+	ck_assert_msg(r.status == ADAPTER_FAILED, "%s", r.message);
+	ck_assert_msg(strstr(r.message, "exec:fake shutdown s2.shutdown.w1: status in-progress is only for sync"), "%s",
+	              r.message);
+	a->vt->close(a);
+	teardown(&fx);
+}
+END_TEST
+
+/* A sync that stays in progress times out at the step's timeout, like any call that runs too long:
+ * transient (it may complete yet: query decides), after a few polls, and no later than asked. */
+START_TEST(test_sync_in_progress_times_out)
+{
+	struct fixture fx;
+	setup(&fx, planned);
+	setenv("FAKE_ARRAY_MODE", "slow-sync:100000", 1);
+	struct adapter *a = open_fake(&fx, 10000, NULL);
+	struct adapter_request req = {.dag = &fx.l.dag, .op = find_op(&fx.l.dag, "s1.sync.lun-3"), .attempt = 1, .run = 1,
+	                              .timeout_ms = 400};
+	struct adapter_reply r;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	adapter_perform(a, &req, &r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(r.status == ADAPTER_TRANSIENT, "%s", r.message);
+	ck_assert_msg(strstr(r.message, "exec:fake sync s1.sync.lun-3: timed out after 400ms while the sync was in "
+	                                "progress at 0%") != NULL,
+	              "%s", r.message);
+	ck_assert_msg(took >= 0.39 && took < 3.0, "took %.2f s", took);
+	char *argv = slurp(in_dir(&fx, "argv.log"));
+	ck_assert_msg(strncmp(argv, "sync\nsync-status\n", 17) == 0, "%s", argv);
+	free(argv);
+	char *log = slurp(in_dir(&fx, "effects.log"));
+	ck_assert_str_eq(log, ""); /* never done */
+	free(log);
+	a->vt->close(a);
+	teardown(&fx);
 }
 END_TEST
 
@@ -638,6 +712,8 @@ Suite *exec_suite(void)
 	tcase_add_test(tc, test_open_refuses);
 	tcase_add_loop_test(tc, test_hostile, 0, (int)(sizeof hostile / sizeof hostile[0]));
 	tcase_add_test(tc, test_reply_copies);
+	tcase_add_test(tc, test_sync_in_progress);
+	tcase_add_test(tc, test_sync_in_progress_times_out);
 	tcase_add_test(tc, test_timeout_kills_group);
 	tcase_add_test(tc, test_background_child_killed);
 	tcase_add_test(tc, test_concurrent);

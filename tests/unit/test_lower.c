@@ -197,6 +197,39 @@ START_TEST(test_modes)
 }
 END_TEST
 
+/* Cleanup (test-failover stop): the test VMs are shut down and unregistered at the recovery site,
+ * then each consistency group's or lone device's snapshot is discarded after the unregister of
+ * every workgroup on it; live workgroups (which a test never copied) have no operation. */
+START_TEST(test_cleanup)
+{
+	struct lowered l;
+	lower_text(&l, WORLD VMS "vm app-02 priority 3 on lun-3\n"
+	                         "plan c {\n  from east to west\n  mode cleanup\n  protect p\n  workgroup 2\n"
+	                         "  step shutdown vms\n  step unregister vms\n  step discard snapshots\n"
+	                         "  step wait 1m\n}\n");
+	char *text = dump(&l.dag);
+	ck_assert_str_eq(text, "w1 p1 storage [lun-1 lun-2]: db-01 db-02\n"
+	                       "w2 p2 storage [lun-3]: app-01\n"
+	                       "w3 p2 live [metro-1]: web-01\n"
+	                       "w4 p3 storage [lun-3]: app-02\n"
+	                       "s1.shutdown.w1\n"
+	                       "s1.shutdown.w2\n"
+	                       "s1.shutdown.w4\n"
+	                       "s2.unregister.w1 <- s1.shutdown.w1 (step)\n"
+	                       "s2.unregister.w2 <- s1.shutdown.w2 (step)\n"
+	                       "s2.unregister.w4 <- s1.shutdown.w4 (step)\n"
+	                       "s3.discard.cg-a <- s2.unregister.w1 (unregister)\n"
+	                       "s3.discard.lun-3 <- s2.unregister.w2 (unregister), s2.unregister.w4 (unregister)\n"
+	                       "s4.wait <- s3.discard.cg-a (barrier), s3.discard.lun-3 (barrier)\n");
+	/* Both at the recovery site: the test's copies, never production. */
+	uint32_t west = l.dag.to;
+	for (uint32_t i = 0; i + 1 < l.dag.n_ops; i++)
+		ck_assert_uint_eq(l.dag.ops[i].site, west);
+	free(text);
+	lowered_free(&l);
+}
+END_TEST
+
 /* Workgroups are cut at the plan's size, and priorities chain through one gate each. */
 START_TEST(test_workgroup_size_and_gates)
 {
@@ -310,6 +343,7 @@ Suite *lower_suite(void)
 	tcase_add_test(tc, test_reordered_declarations);
 	tcase_add_test(tc, test_after_within_priority);
 	tcase_add_test(tc, test_modes);
+	tcase_add_test(tc, test_cleanup);
 	tcase_add_test(tc, test_workgroup_size_and_gates);
 	tcase_add_test(tc, test_migration_record);
 	suite_add_tcase(s, tc);

@@ -41,6 +41,9 @@ static const char disaster[] = RUNTIME_WORLD "plan dr {\n  from east to west\n  
                                STEPS_FAILOVER "}\n";
 static const char test_plan[] = RUNTIME_WORLD "plan rehearse {\n  from east to west\n  mode test\n  protect p\n  workgroup 2\n"
                                 "  step failover storage\n  step register vms\n  step power-on vms\n}\n";
+static const char cleanup_plan[] = RUNTIME_WORLD "plan tidy {\n  from east to west\n  mode cleanup\n  protect p\n"
+                                   "  workgroup 2\n  step shutdown vms\n  step unregister vms\n"
+                                   "  step discard snapshots\n}\n";
 static const char reprotect[] = RUNTIME_WORLD "plan back {\n  from west to east\n  mode reprotect\n  protect p\n"
                                 "  step reverse storage\n  step sync storage\n}\n";
 
@@ -1038,6 +1041,141 @@ START_TEST(test_modes)
 }
 END_TEST
 
+/* Cleanup (test-failover stop): a fresh cleanup world is a finished test's; the physics refuse to
+ * unregister a running test VM and to discard a snapshot under a registered one; the effects are
+ * logged and answer queries. */
+START_TEST(test_cleanup)
+{
+	struct compiled c;
+	compile(&c, cleanup_plan, RUNTIME_INVENTORY);
+	char *dir = state_dir();
+	struct sim_options o = {.virtual_time = true, .state_dir = dir};
+	struct adapter *a = open_sim(&c.l.dag, &o);
+	const struct dag *d = &c.l.dag;
+	ck_describes(a, "app-01", "on at east (esx-e01); on at west (test copy)");
+	ck_failed(perform(a, d, "s3.discard.lun-3"),
+	          "cannot discard the snapshot of lun-3p at west: test VM app-01 is still registered on it (unregister it "
+	          "first)");
+	ck_failed(perform(a, d, "s2.unregister.w2"), "cannot unregister app-01 at west: it is powered on (shut it down first)");
+	ck_assert_int_eq(query(a, d, "s2.unregister.w2"), ADAPTER_NOT_HAPPENED);
+	ck_done(perform(a, d, "s1.shutdown.w2"));
+	ck_done(perform(a, d, "s2.unregister.w2"));
+	ck_done(perform(a, d, "s2.unregister.w2")); /* gone already */
+	ck_done(perform(a, d, "s3.discard.lun-3"));
+	ck_describes(a, "app-01", "on at east (esx-e01)");
+	ck_device(a, "lun-3", "lun-3 at east: writable; lun-3p at west: passive; replicating east -> west");
+	/* A cleanup never touches what is not a test copy: web-01 migrates live and was never copied. */
+	ck_describes(a, "web-01", "on at east (esx-e02)");
+	/* The consistency group's snapshot still holds db-01 and db-02. */
+	ck_failed(perform(a, d, "s3.discard.cg-a"), "test VM db-01 is still registered on it");
+	ck_assert_int_eq(query(a, d, "s2.unregister.w2"), ADAPTER_HAPPENED);
+	ck_assert_int_eq(query(a, d, "s3.discard.lun-3"), ADAPTER_HAPPENED);
+	ck_assert_int_eq(query(a, d, "s3.discard.cg-a"), ADAPTER_NOT_HAPPENED);
+	a->vt->close(a);
+	char *log = read_log(dir), *effects = effects_of(log);
+	/* Every performance is logged, the no-op included (test_idempotence). */
+	ck_assert_str_eq(effects, "1 s1.shutdown.w2 1 shutdown vm:app-01\n"
+	                          "1 s2.unregister.w2 1 unregister vm:app-01\n"
+	                          "1 s2.unregister.w2 1 unregister vm:app-01\n"
+	                          "1 s3.discard.lun-3 1 discard-snapshot dev:lun-3\n");
+	free(log);
+	free(effects);
+	/* Reopened, the world is the same: the effects replay. */
+	a = open_sim(d, &o);
+	ck_describes(a, "app-01", "on at east (esx-e01)");
+	ck_describes(a, "db-01", "on at east (esx-e01); on at west (test copy)");
+	a->vt->close(a);
+	free_state(dir);
+	compiled_free(&c);
+}
+END_TEST
+
+/* A cleanup takes over the state directory of the test it undoes, once the test's world.yaml
+ * holds every effect of its log; the test's log is kept as effects.log.1. */
+START_TEST(test_cleanup_adopts_test_world)
+{
+	struct compiled t, c;
+	compile(&t, test_plan, RUNTIME_INVENTORY);
+	compile(&c, cleanup_plan, RUNTIME_INVENTORY);
+	char *dir = state_dir();
+	struct sim_options o = {.virtual_time = true, .state_dir = dir};
+	struct adapter *a = open_sim(&t.l.dag, &o);
+	ck_done(perform(a, &t.l.dag, "s1.snapshot.lun-3"));
+	a->vt->close(a);
+	char path[200], stale[200];
+	snprintf(path, sizeof path, "%s/world.yaml", dir);
+	snprintf(stale, sizeof stale, "%s/world.old", dir);
+	FILE *in = fopen(path, "r"), *out = fopen(stale, "w");
+	ck_assert(in && out);
+	for (int ch; (ch = fgetc(in)) != EOF;)
+		fputc(ch, out);
+	fclose(in);
+	fclose(out);
+	a = open_sim(&t.l.dag, &o);
+	ck_done(perform(a, &t.l.dag, "s2.register.w2"));
+	ck_done(perform(a, &t.l.dag, "s3.power-on.w2"));
+	a->vt->close(a);
+	/* A crash before the test's last checkpoint: its world.yaml lags its log. */
+	ck_assert_int_eq(rename(stale, path), 0);
+	char err[400] = "";
+	ck_assert_ptr_null(sim_open(&c.l.dag, &o, err, sizeof err));
+	ck_assert_msg(strstr(err, "finish that run first"), "%s", err);
+	a = open_sim(&t.l.dag, &o); /* the test's reopen replays its log and checkpoints */
+	a->vt->close(a);
+	a = open_sim(&c.l.dag, &o);
+	ck_describes(a, "app-01", "on at east (esx-e01); on at west (test copy)");
+	ck_device(a, "lun-3", "lun-3 at east: writable; lun-3p at west: passive, test snapshot; replicating east -> west");
+	ck_describes(a, "db-01", "on at east (esx-e01)"); /* the test never brought it up */
+	ck_done(perform(a, &c.l.dag, "s1.shutdown.w2"));
+	ck_done(perform(a, &c.l.dag, "s2.unregister.w2"));
+	ck_done(perform(a, &c.l.dag, "s3.discard.lun-3"));
+	ck_done(perform(a, &c.l.dag, "s3.discard.cg-a")); /* no test VM on it */
+	a->vt->close(a);
+	/* Reopened: our world now, the cleanup's effects replayed on the adopted one. */
+	a = open_sim(&c.l.dag, &o);
+	ck_describes(a, "app-01", "on at east (esx-e01)");
+	ck_device(a, "lun-3", "lun-3 at east: writable; lun-3p at west: passive; replicating east -> west");
+	a->vt->close(a);
+	char kept[200];
+	snprintf(kept, sizeof kept, "%s/effects.log.1", dir);
+	ck_assert_int_eq(access(kept, F_OK), 0);
+	ck_assert_int_eq(unlink(kept), 0);
+	/* The test plan may not take the cleanup's world back. */
+	ck_assert_ptr_null(sim_open(&t.l.dag, &o, err, sizeof err));
+	ck_assert_msg(strstr(err, "another plan"), "%s", err);
+	free_state(dir);
+	compiled_free(&t);
+	compiled_free(&c);
+}
+END_TEST
+
+/* A cleanup run by mistake after a real failover (it takes over that world too) stops at the first
+ * VM: production at the recovery site is not a test copy, and is neither shut down nor removed. */
+START_TEST(test_cleanup_after_failover)
+{
+	struct compiled f, c;
+	compile(&f, planned, RUNTIME_INVENTORY);
+	compile(&c, cleanup_plan, RUNTIME_INVENTORY);
+	char *dir = state_dir();
+	struct sim_options o = {.virtual_time = true, .state_dir = dir};
+	struct adapter *a = open_sim(&f.l.dag, &o);
+	perform_all(a, &f.l.dag);
+	a->vt->close(a);
+	a = open_sim(&c.l.dag, &o);
+	ck_describes(a, "app-01", "on at west; off at east (esx-e01)");
+	ck_failed(perform(a, &c.l.dag, "s1.shutdown.w2"),
+	          "cannot shut down app-01 at west in a cleanup: it runs from recovered storage, not a test snapshot");
+	ck_describes(a, "app-01", "on at west; off at east (esx-e01)");
+	a->vt->close(a);
+	char kept[200];
+	snprintf(kept, sizeof kept, "%s/effects.log.1", dir);
+	ck_assert_int_eq(unlink(kept), 0);
+	free_state(dir);
+	compiled_free(&f);
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(test_perform_refuses_plan_operations)
 {
 	struct compiled c;
@@ -1091,6 +1229,9 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_injected_failures);
 	tcase_add_test(tc, test_partial_timeout);
 	tcase_add_test(tc, test_modes);
+	tcase_add_test(tc, test_cleanup);
+	tcase_add_test(tc, test_cleanup_adopts_test_world);
+	tcase_add_test(tc, test_cleanup_after_failover);
 	tcase_add_test(tc, test_perform_refuses_plan_operations);
 	suite_add_tcase(s, tc);
 	return s;

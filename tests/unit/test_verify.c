@@ -193,6 +193,15 @@ static const char *const PLAN_TEXT =
 	"  step prompt \"The test is up\"\n"
 	"  step run \"smoke.sh\" per workgroup\n"
 	"  step wait 1m\n"
+	"}\n"
+	"plan pay-cleanup {\n"
+	"  from east to west\n"
+	"  mode cleanup\n"
+	"  protect pay\n"
+	"  workgroup 2\n"
+	"  step shutdown vms\n"
+	"  step unregister vms\n"
+	"  step discard snapshots\n"
 	"}\n";
 
 enum { EAST, WEST };
@@ -382,6 +391,28 @@ static void test_dag(struct dag *d, struct ops *o)
 	}
 }
 
+/* Plan `pay-cleanup`: the test VMs shut down and unregistered at west, then the snapshots
+ * discarded; shut[] holds the shutdowns, reg[] the unregisters, fo_* the discards. */
+static void cleanup_dag(struct dag *d, struct ops *o)
+{
+	world(d, "pay-cleanup", AST_MODE_CLEANUP);
+	no_ops(o);
+	uint32_t s_shut = add_step(d, AST_STEP_SHUTDOWN, WEST);
+	uint32_t s_unreg = add_step(d, AST_STEP_UNREGISTER, WEST);
+	uint32_t s_discard = add_step(d, AST_STEP_DISCARD, DAG_NONE);
+	for (uint32_t i = 0; i < 3; i++)
+		o->shut[i] = dag_add_op(d, DAG_SHUTDOWN, DAG_TARGET_WORKGROUP, W_DB + i, s_shut, WEST, 0);
+	for (uint32_t i = 0; i < 3; i++)
+		o->reg[i] = dag_add_op(d, DAG_UNREGISTER, DAG_TARGET_WORKGROUP, W_DB + i, s_unreg, WEST, 0);
+	o->fo_cg = dag_add_op(d, DAG_DISCARD, DAG_TARGET_GROUP, 0, s_discard, WEST, 0);
+	o->fo_103 = dag_add_op(d, DAG_DISCARD, DAG_TARGET_DEVICE, LUN103, s_discard, WEST, 0);
+	for (uint32_t i = 0; i < 3; i++)
+		dag_add_edge(d, o->shut[i], o->reg[i], DAG_EDGE_STEP);
+	dag_add_edge(d, o->reg[0], o->fo_cg, DAG_EDGE_UNREGISTER);
+	dag_add_edge(d, o->reg[1], o->fo_103, DAG_EDGE_UNREGISTER);
+	dag_add_edge(d, o->reg[2], o->fo_103, DAG_EDGE_UNREGISTER);
+}
+
 /* Removes the edge from -> to (before dag_finish). */
 static void remove_edge(struct dag *d, uint32_t from, uint32_t to)
 {
@@ -420,6 +451,52 @@ START_TEST(test_correct_dags)
 	dag_free(&d);
 	test_dag(&d, &o);
 	expect_clean(fx, &d, "pay-test");
+	dag_free(&d);
+	cleanup_dag(&d, &o);
+	expect_clean(fx, &d, "pay-cleanup");
+	dag_free(&d);
+}
+END_TEST
+
+/* ---- 9: cleanup: no snapshot discarded while a test VM on it is registered ---- */
+
+START_TEST(test_cleanup_discard_after_unregister)
+{
+	struct dag d;
+	struct ops o;
+	/* A missing edge: the lone device's snapshot could go while app-02 is still registered. */
+	cleanup_dag(&d, &o);
+	remove_edge(&d, o.reg[2], o.fo_103);
+	expect_violation(fx, &d, "pay-cleanup", "no snapshot discarded while a test VM on it is registered",
+	                 "s3.discard.lun-103 is not ordered after s2.unregister.w3, the unregister of workgroup w3 on "
+	                 "device 'lun-103'",
+	                 NULL);
+	dag_free(&d);
+
+	/* Discarding before unregistering: the edge the wrong way round. */
+	cleanup_dag(&d, &o);
+	remove_edge(&d, o.reg[0], o.fo_cg);
+	dag_add_edge(&d, o.fo_cg, o.reg[0], DAG_EDGE_STEP);
+	expect_violation(fx, &d, "pay-cleanup", "no snapshot discarded while a test VM on it is registered",
+	                 "s3.discard.cg-pay is not ordered after s2.unregister.w1, the unregister of workgroup w1 on "
+	                 "device 'lun-101'",
+	                 NULL);
+	dag_free(&d);
+
+	/* Shutting down at the protected site in a cleanup would stop production, not the test. */
+	cleanup_dag(&d, &o);
+	d.steps[0].site = EAST;
+	d.ops[o.shut[1]].site = EAST;
+	expect_violation(fx, &d, "pay-cleanup", "cleanup mode leaves the protected site alone",
+	                 "s1.shutdown.w2 acts at site 'east' in a cleanup, not at the recovery site 'west'", NULL);
+	dag_free(&d);
+
+	/* A discard that acts at the protected site's devices alone is still a discard of the group:
+	 * one operation per consistency group, every member covered. */
+	cleanup_dag(&d, &o);
+	d.ops[o.fo_cg].target_kind = DAG_TARGET_DEVICE;
+	d.ops[o.fo_cg].target = LUN101;
+	expect_violation(fx, &d, "pay-cleanup", "device 'lun-102' has no operation in step 3 (discard)", NULL);
 	dag_free(&d);
 }
 END_TEST
@@ -1063,6 +1140,7 @@ Suite *verify_suite(void)
 	tcase_add_test(tc, test_test_mode);
 	tcase_add_test(tc, test_plan_wide_steps);
 	tcase_add_test(tc, test_report_limit);
+	tcase_add_test(tc, test_cleanup_discard_after_unregister);
 	suite_add_tcase(s, tc);
 	TCase *big = tcase_create("big");
 	tcase_set_timeout(big, 120);
