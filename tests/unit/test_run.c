@@ -51,38 +51,6 @@ static bool is_adapter_op(const struct dag *d, uint32_t i)
 	return k != DAG_RUN && k != DAG_PROMPT && k != DAG_WAIT && k != DAG_GATE;
 }
 
-#define WORLD                                                                                   \
-	"site east { adapter sim }\n"                                                               \
-	"site west { adapter sim }\n"                                                               \
-	"device lun-1 at east replicated to lun-1p at west consistency cg-a\n"                      \
-	"device lun-2 at east replicated to lun-2p at west consistency cg-a\n"                      \
-	"device lun-3 at east replicated to lun-3p at west\n"                                       \
-	"device metro-1 stretched between east and west prefer east\n"                              \
-	"protection p { devices lun-1 lun-2 lun-3 metro-1 }\n"
-
-#define VMS                                                                                     \
-	"vm db-02 priority 1 on lun-1 lun-2\n"                                                      \
-	"vm db-01 priority 1 on lun-2 lun-1\n"                                                      \
-	"vm app-01 priority 2 after db-01 on lun-3\n"                                               \
-	"vm web-01 priority 2 on metro-1\n"
-
-/* Every kind of edge and step: gates, an inserted prefer, a prompt, a script per workgroup. */
-#define PLANNED                                                                                 \
-	"plan move {\n"                                                                             \
-	"  from east to west\n"                                                                     \
-	"  mode planned\n"                                                                          \
-	"  protect p\n"                                                                             \
-	"  workgroup 2\n"                                                                           \
-	"  step sync storage\n"                                                                     \
-	"  step shutdown vms at east\n"                                                             \
-	"  step failover storage\n"                                                                 \
-	"  step migrate live\n"                                                                     \
-	"  step register vms\n"                                                                     \
-	"  step power-on vms by priority\n"                                                         \
-	"  step prompt \"ok?\"\n"                                                                   \
-	"  step run \"check.sh\" per workgroup\n"                                                   \
-	"}\n"
-
 /* Two workgroups on separate devices: w1 (db-01, db-02 on cg-a), w2 (app-01 on lun-3). */
 #define TWO_GROUPS                                                                              \
 	"vm db-01 priority 1 on lun-1 lun-2\n"                                                      \
