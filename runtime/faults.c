@@ -15,6 +15,7 @@
 #include "../compiler/parse.h"
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
+#include "../lib/clock.h"
 #include "../lib/glob.h"
 #include "../compiler/yamlread.h"
 
@@ -484,13 +485,6 @@ static bool draw(const struct proxy *px, const struct adapter_request *req, uint
 	return (double)(h >> 11) * 0x1.0p-53 < pr;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&t, &t) != 0 && errno == EINTR)
-		;
-}
-
 /* A partial timeout of a workgroup call: forwards it for the first *half of the *named VMs the
  * request names (none when it names one), as if the call had been cut off midway; reply is the
  * inner adapter's (DONE if nothing was forwarded). False for a call that is not on VMs (a plain
@@ -555,7 +549,7 @@ static void proxy_call(struct adapter *a, const struct adapter_request *req, str
 	if (delay > 0 || fault >= 0)
 		atomic_fetch_add(&px->injected, 1);
 	if (delay > 0 && px->rules.sleep_delays)
-		sleep_ms(delay);
+		clock_sleep_ns(delay * 1000000);
 	const struct fault_rule *r = fault >= 0 ? &px->rules.rules[fault] : NULL;
 	if (r && r->action == FAULT_ERROR) {
 		adapter_reply_set(reply, r->transient ? ADAPTER_TRANSIENT : ADAPTER_FAILED,

@@ -21,6 +21,7 @@
 #include "../compiler/dot.h"
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
+#include "../lib/clock.h"
 #include "script.h"
 
 const char *const run_op_state_names[] = {"pending", "running", "done", "ignored", "failed", "skipped", NULL};
@@ -121,16 +122,9 @@ struct run {
 	struct buf scratch;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int64_t real_now(const struct run *x)
 {
-	return (mono_ns() - x->t0_ns) / 1000000;
+	return (clock_mono_ns() - x->t0_ns) / 1000000;
 }
 
 static bool is_plan_op(uint8_t kind)
@@ -302,7 +296,7 @@ static bool commit(struct run *x)
 	if (!x->dirty || x->journal_broken)
 		return !x->journal_broken;
 	x->dirty = false;
-	x->last_commit_ns = mono_ns();
+	x->last_commit_ns = clock_mono_ns();
 	char err[200] = "";
 	struct adapter *a = x->o->adapter;
 	if (a->vt->flush && !a->vt->flush(a, err, sizeof err)) {
@@ -1187,7 +1181,7 @@ static void run_loop(struct run *x)
 			if (!commit(x))
 				batch_cancel(x);
 			batch_hand_over(x);
-		} else if (x->dirty && mono_ns() - x->last_commit_ns >= (int64_t)VIRTUAL_COMMIT_MS * 1000000) {
+		} else if (x->dirty && clock_mono_ns() - x->last_commit_ns >= (int64_t)VIRTUAL_COMMIT_MS * 1000000) {
 			commit(x);
 		}
 		if (x->in_flight == 0 && x->n_complete_timers == 0 && (x->stop != STOP_NONE || x->timers.len == 0)) {
@@ -1227,7 +1221,7 @@ int run_execute(const struct dag *d, const struct run_options *o, struct run_res
 	}
 
 	struct run x = {.d = d, .o = o, .r = r, .state = r->state, .attempt = r->attempts, .log_fd = -1};
-	x.t0_ns = x.last_commit_ns = mono_ns();
+	x.t0_ns = x.last_commit_ns = clock_mono_ns();
 	if (o->script_log && !o->simulate_scripts) {
 		x.log_fd = open(o->script_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (x.log_fd < 0) {

@@ -16,16 +16,10 @@
 #include "../compiler/dot.h"
 #include "../lib/alloc.h"
 #include "../lib/buf.h"
+#include "../lib/clock.h"
 #include "spawn.h"
 
 extern char **environ;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Length of the name in "NAME=value". */
 static size_t env_name_len(const char *entry)
@@ -93,7 +87,7 @@ void script_run(const struct script_request *req, struct script_result *res)
 	buf_free(&full);
 	if (!runnable)
 		return;
-	int64_t start = mono_ms();
+	int64_t start = clock_mono_ms();
 	pid_t pid;
 	int err = spawn(req, &pid);
 	if (err) {
@@ -116,7 +110,7 @@ void script_run(const struct script_request *req, struct script_result *res)
 		}
 		if (w < 0 || res->timed_out)
 			continue;
-		int64_t now = mono_ms();
+		int64_t now = clock_mono_ms();
 		if (deadline && now >= deadline) {
 			kill(-pid, SIGKILL);
 			res->timed_out = true;
@@ -130,7 +124,7 @@ void script_run(const struct script_request *req, struct script_result *res)
 		if (sleep_us < 50000)
 			sleep_us *= 2;
 	}
-	res->elapsed_ms = mono_ms() - start;
+	res->elapsed_ms = clock_mono_ms() - start;
 	if (res->timed_out) {
 		struct buf d = BUF_INIT;
 		dot_duration(&d, req->timeout_ms);

@@ -24,6 +24,7 @@
 #include "../../compiler/dot.h"
 #include "../../lib/alloc.h"
 #include "../../lib/buf.h"
+#include "../../lib/clock.h"
 #include "../spawn.h"
 
 #define EXEC_DEFAULT_TIMEOUT_MS 300000
@@ -67,13 +68,6 @@ static const char *op_word(enum dag_op_kind kind)
 	case DAG_N_OP_KINDS: break;
 	}
 	return "none";
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -435,7 +429,7 @@ static void run_call(struct call *c, const struct buf *request)
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	bool raised_pipe = false;
 
-	int64_t start = mono_ms();
+	int64_t start = clock_mono_ms();
 	int64_t deadline = start + c->timeout_ms, kill_at = 0, drain_until = 0;
 	size_t sent = 0;
 	bool exited = false;
@@ -461,7 +455,7 @@ static void run_call(struct call *c, const struct buf *request)
 			fds[n++] = (struct pollfd){pidfd, POLLIN, 0};
 		if (exited && out[0] < 0 && er[0] < 0)
 			break;
-		int64_t now = mono_ms();
+		int64_t now = clock_mono_ms();
 		/* Has the program (the group's leader) exited? Look without reaping it, so that its pid
 		 * keeps naming the group until the rest of the group is killed. */
 		if (!exited) {
@@ -1108,13 +1102,6 @@ static enum call_result call(struct exec_adapter *x, const struct adapter_reques
 	return res;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	while (ms > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* A sync: one call, then, while the array answers in-progress, a sync-status call (the same
  * request) every poll interval until it answers done or failed, all within the sync's timeout
  * (the step's, else the adapter's): running out of it while polling, between calls or during one,
@@ -1122,7 +1109,7 @@ static void sleep_ms(int64_t ms)
 static enum call_result sync_call(struct exec_adapter *x, const struct adapter_request *req, char *msg, size_t msglen)
 {
 	int64_t limit = req->timeout_ms > 0 && req->timeout_ms < x->timeout_ms ? req->timeout_ms : x->timeout_ms;
-	int64_t deadline = mono_ms() + limit;
+	int64_t deadline = clock_mono_ms() + limit;
 	struct sync_poll poll = {.left_ms = limit};
 	enum call_result r = call(x, req, "sync", NULL, NULL, NULL, &poll, msg, msglen);
 	struct buf id = BUF_INIT;
@@ -1133,13 +1120,13 @@ static enum call_result sync_call(struct exec_adapter *x, const struct adapter_r
 		           poll.progress, n);
 		log_write(x, &line);
 		buf_free(&line);
-		int64_t left = deadline - mono_ms();
-		sleep_ms(left < x->poll_ms ? left : x->poll_ms);
+		int64_t left = deadline - clock_mono_ms();
+		clock_sleep_ns((left < x->poll_ms ? left : x->poll_ms) * 1000000);
 		struct sync_poll last = poll;
-		poll = (struct sync_poll){.left_ms = deadline - mono_ms()};
+		poll = (struct sync_poll){.left_ms = deadline - clock_mono_ms()};
 		if (poll.left_ms > 0)
 			r = call(x, req, "sync-status", NULL, NULL, NULL, &poll, msg, msglen);
-		if (poll.left_ms <= 0 || (r == CALL_TRANSIENT && mono_ms() >= deadline)) {
+		if (poll.left_ms <= 0 || (r == CALL_TRANSIENT && clock_mono_ms() >= deadline)) {
 			struct buf dur = BUF_INIT;
 			dot_duration(&dur, limit);
 			snprintf(msg, msglen, "%s sync %s: timed out after %s while the sync was in progress%s%s", x->name,

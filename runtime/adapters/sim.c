@@ -23,6 +23,7 @@
 
 #include "../../lib/alloc.h"
 #include "../../lib/arena.h"
+#include "../../lib/clock.h"
 #include "../../lib/crc32c.h"
 #include "../../lib/fsutil.h"
 #include "../../lib/glob.h"
@@ -254,15 +255,6 @@ static double latency_factor(uint64_t seed, const char *id, uint32_t attempt)
 	double u1 = (double)(mix64(x) >> 11) * 0x1.0p-53;
 	double u2 = (double)(mix64(x ^ 0x5851F42D4C957F2Du) >> 11) * 0x1.0p-53;
 	return exp2(u1 + u2 - 1.0);
-}
-
-static void sleep_ms(double ms)
-{
-	if (!(ms > 0))
-		return;
-	struct timespec ts = {(time_t)(ms / 1000), (long)(fmod(ms, 1000) * 1e6)};
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* ---- The operations' objects: a workgroup's VMs, a device, or a consistency group's devices. */
@@ -978,7 +970,7 @@ static void sim_call(struct adapter *a, const struct adapter_request *req, struc
 		effects = true;
 	}
 	if (!s->virtual_time)
-		sleep_ms((double)dur * s->time_scale);
+		clock_sleep_ns(llround((double)dur * s->time_scale * 1e6));
 	if (!effects)
 		goto out;
 
