@@ -80,13 +80,6 @@ void dispatch_free(struct dispatch *s)
 	memset(s, 0, sizeof *s);
 }
 
-struct limits *dispatch_take_limits(struct dispatch *s)
-{
-	struct limits *l = s->limits;
-	s->limits = NULL;
-	return l;
-}
-
 void dispatch_ready(struct dispatch *s, uint32_t op)
 {
 	dispatch_heap_push(&s->cand, s->prio, op);

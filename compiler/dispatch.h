@@ -37,8 +37,6 @@ struct dispatch {
 /* prio: per operation, smaller first; it must outlive the dispatcher. */
 void dispatch_init(struct dispatch *s, const struct dag *d, const int64_t *prio);
 void dispatch_free(struct dispatch *s);
-/* Hands the limits over to the caller (to name counters after the dispatcher is freed). */
-struct limits *dispatch_take_limits(struct dispatch *s);
 /* op's predecessors are done: it may start once the limits admit it. */
 void dispatch_ready(struct dispatch *s, uint32_t op);
 /* The best operation that may start now, already counted against its limits, or DAG_NONE. *via is
