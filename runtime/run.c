@@ -771,7 +771,12 @@ static void batch_hand_over(struct run *x)
 	else
 		p->work_head = x->batch_head;
 	p->work_tail = x->batch_tail;
-	pthread_cond_broadcast(&p->work_cv);
+	/* One wake-up per job: a broadcast would wake every idle worker for one job. */
+	if (n >= p->n_threads)
+		pthread_cond_broadcast(&p->work_cv);
+	else
+		for (uint32_t i = 0; i < n; i++)
+			pthread_cond_signal(&p->work_cv);
 	pthread_mutex_unlock(&p->mu);
 	x->in_flight += n;
 	x->batch_head = x->batch_tail = NULL;

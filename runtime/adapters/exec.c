@@ -408,6 +408,18 @@ static void run_call(struct call *c, const struct buf *request)
 		close_fd(&er[0]), close_fd(&er[1]);
 		return;
 	}
+	/* Most requests fit in the pipe: write them before the program starts, so that the loop below
+	 * only reads. Nothing can raise SIGPIPE yet, as the read end is still ours. */
+	size_t sent = 0;
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	while (sent < request->len) {
+		ssize_t w = write(in[1], request->data + sent, request->len - sent);
+		if (w <= 0)
+			break;
+		sent += (size_t)w;
+	}
+	if (sent == request->len)
+		close_fd(&in[1]);
 	pid_t pid;
 	char *argv[] = {c->x->program, (char *)c->operation, NULL};
 	int err = spawn_group(c->x->program, argv, c->x->env, NULL, in[0], out[1], er[1], &pid);
@@ -418,20 +430,19 @@ static void run_call(struct call *c, const struct buf *request)
 		close_fd(&in[1]), close_fd(&out[0]), close_fd(&er[0]);
 		return;
 	}
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	fcntl(er[0], F_SETFL, O_NONBLOCK);
-	/* A program that exits without reading its request must not kill us with SIGPIPE: block it in
-	 * this thread, and take back a SIGPIPE our writes raised (it is pending on this thread only). */
+	/* Reads follow poll's word that there is something to read, so they need not be non-blocking.
+	 * A program that exits without reading the rest of a large request must not kill us with
+	 * SIGPIPE: block it in this thread, and take back a SIGPIPE our writes raised (it is pending on
+	 * this thread only). */
 	sigset_t pipe_set, old;
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	bool raised_pipe = false;
+	bool writing = in[1] >= 0, raised_pipe = false;
+	if (writing)
+		pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 
 	int64_t start = clock_mono_ms();
 	int64_t deadline = start + c->timeout_ms, kill_at = 0, drain_until = 0;
-	size_t sent = 0;
 	bool exited = false;
 	char chunk[65536];
 	/* Linux tells exactly when the program exits through a pidfd; elsewhere (or on an old kernel)
@@ -441,10 +452,11 @@ static void run_call(struct call *c, const struct buf *request)
 #else
 	int pidfd = -1;
 #endif
+	bool look = pidfd < 0; /* at the leader: always without a pidfd, else when it says so */
 	for (;;) {
 		struct pollfd fds[4];
 		nfds_t n = 0;
-		int i_in = -1, i_out = -1, i_err = -1;
+		int i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
 		if (in[1] >= 0)
 			i_in = (int)n, fds[n++] = (struct pollfd){in[1], POLLOUT, 0};
 		if (out[0] >= 0)
@@ -452,13 +464,14 @@ static void run_call(struct call *c, const struct buf *request)
 		if (er[0] >= 0)
 			i_err = (int)n, fds[n++] = (struct pollfd){er[0], POLLIN, 0};
 		if (pidfd >= 0 && !exited)
-			fds[n++] = (struct pollfd){pidfd, POLLIN, 0};
+			i_pid = (int)n, fds[n++] = (struct pollfd){pidfd, POLLIN, 0};
 		if (exited && out[0] < 0 && er[0] < 0)
 			break;
 		int64_t now = clock_mono_ms();
 		/* Has the program (the group's leader) exited? Look without reaping it, so that its pid
 		 * keeps naming the group until the rest of the group is killed. */
-		if (!exited) {
+		if (!exited && look) {
+			look = pidfd < 0;
 			siginfo_t si;
 			memset(&si, 0, sizeof si);
 			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
@@ -483,14 +496,17 @@ static void run_call(struct call *c, const struct buf *request)
 			kill(-pid, SIGKILL);
 			kill_at = 0;
 		}
-		/* Wake up at least every 20 ms to look at the leader: a child it left behind may hold the
-		 * pipes open long after it exited. Once its output has ended the program is exiting: look
-		 * every millisecond, or every call would wait up to 20 ms for nothing. */
-		int r = poll(fds, n, out[0] < 0 && er[0] < 0 ? 1 : 20);
+		/* Wake up at least every 20 ms for the deadlines, and without a pidfd to look at the leader:
+		 * a child it left behind may hold the pipes open long after it exited. Once its output has
+		 * ended the program is exiting: then look every millisecond, or every call would wait up to
+		 * 20 ms for nothing. */
+		int r = poll(fds, n, pidfd < 0 && out[0] < 0 && er[0] < 0 ? 1 : 20);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r <= 0)
 			continue;
+		if (i_pid >= 0 && fds[i_pid].revents)
+			look = true;
 		if (i_in >= 0 && fds[i_in].revents) {
 			if (fds[i_in].revents & (POLLERR | POLLHUP)) {
 				close_fd(&in[1]);
@@ -551,7 +567,8 @@ static void run_call(struct call *c, const struct buf *request)
 		if (sigismember(&pending, SIGPIPE))
 			sigtimedwait(&pipe_set, NULL, &zero);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (writing)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* ---- The reply */

@@ -653,6 +653,63 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* A request larger than a pipe holds (a workgroup of 2,000 VMs, about 100 KiB) reaches the program
+ * whole, and a program that exits without reading it is a transient failure. Smaller requests are
+ * written whole before the program starts; this one is finished while it runs. */
+START_TEST(test_big_request)
+{
+	enum { N = 2000 };
+	struct buf inv = BUF_INIT, plan = BUF_INIT;
+	buf_puts(&inv, "version: 1\nsites:\n  - {name: east, hosts: [esx-e01]}\n  - {name: west, hosts: [esx-w01]}\n"
+	               "devices:\n  - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}\nvms:\n");
+	for (int i = 0; i < N; i++)
+		buf_printf(&inv, "  - {name: vm-with-a-long-enough-name-%04d, host: esx-e01, devices: [lun-1]}\n", i);
+	buf_printf(&plan, "site east { adapter sim }\nsite west { adapter sim }\ninventory \"inv.yaml\"\n"
+	                  "protection p { devices lun-1 }\nplan t {\n  from east to west\n  mode test\n  protect p\n"
+	                  "  workgroup %d\n  step failover storage\n  step register vms\n  step power-on vms\n}\n", N);
+	struct fixture fx;
+	snprintf(fx.dir, sizeof fx.dir, "/tmp/drplan-exec-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fx.dir));
+	lower_files(&fx.l, fx.dir, plan.data, inv.data);
+	ck_assert_int_eq(setenv("FAKE_ARRAY_DIR", fx.dir, 1), 0);
+	uint32_t op = DAG_NONE;
+	for (uint32_t i = 0; i < fx.l.dag.n_ops; i++)
+		if (fx.l.dag.ops[i].kind == DAG_REGISTER)
+			op = i;
+	ck_assert_uint_ne(op, DAG_NONE);
+	ck_assert_uint_eq(fx.l.dag.workgroups[fx.l.dag.ops[op].target].n_vms, N);
+	struct adapter_request req = {.dag = &fx.l.dag, .op = op, .attempt = 1, .run = 1};
+	struct adapter_reply r;
+
+	setenv("FAKE_ARRAY_MODE", "no-read", 1);
+	struct adapter *a = open_fake(&fx, 10000, NULL);
+	adapter_perform(a, &req, &r);
+	ck_assert_msg(r.status == ADAPTER_TRANSIENT, "%d: %s", r.status, r.message);
+	ck_assert_ptr_nonnull(strstr(r.message, "exited without a reply"));
+	a->vt->close(a);
+
+	/* "silent" keeps the request it read, and exits without a reply. */
+	setenv("FAKE_ARRAY_MODE", "silent", 1);
+	a = open_fake(&fx, 10000, NULL);
+	adapter_perform(a, &req, &r);
+	ck_assert_msg(r.status == ADAPTER_TRANSIENT, "%d: %s", r.status, r.message);
+	struct buf name = BUF_INIT; /* the fake array keeps each request as request.OP.log */
+	buf_puts(&name, "request.");
+	dag_op_id(&fx.l.dag, op, &name);
+	buf_puts(&name, ".log");
+	char *request = slurp(in_dir(&fx, name.data));
+	ck_assert_uint_gt(strlen(request), 65536);
+	ck_assert_ptr_nonnull(strstr(request, "  - {name: vm-with-a-long-enough-name-0000, host: esx-e01}\n"));
+	ck_assert_ptr_nonnull(strstr(request, "  - {name: vm-with-a-long-enough-name-1999, host: esx-e01}\n"));
+	free(request);
+	buf_free(&name);
+	a->vt->close(a);
+	buf_free(&inv);
+	buf_free(&plan);
+	teardown(&fx);
+}
+END_TEST
+
 START_TEST(test_discover)
 {
 	struct fixture fx;
@@ -717,6 +774,7 @@ Suite *exec_suite(void)
 	tcase_add_test(tc, test_timeout_kills_group);
 	tcase_add_test(tc, test_background_child_killed);
 	tcase_add_test(tc, test_concurrent);
+	tcase_add_test(tc, test_big_request);
 	tcase_add_test(tc, test_discover);
 	suite_add_tcase(s, tc);
 	return s;
