@@ -384,6 +384,41 @@ static void show_steps(const struct view *v)
 
 /* ---- Workgroups */
 
+/* "placed on esx-w01 esx-w02": the distinct recovery hosts of a workgroup's VMs, in the VMs' order (at
+ * most PLAN_MAX_VM_NAMES), indented to `column`; nothing when the plan placed none of them. */
+static void show_recovery_hosts(const struct view *v, const struct dag_workgroup *wg, size_t column)
+{
+	const struct dag *d = v->d;
+	struct buf *out = v->out;
+	uint32_t shown[PLAN_MAX_VM_NAMES], n_shown = 0;
+	bool more = false;
+	for (uint32_t i = 0; i < wg->n_vms && wg->first_vm + i < d->n_vms; i++) {
+		uint32_t h = d->vms[wg->first_vm + i].to_host;
+		if (h >= d->n_hosts)
+			continue;
+		bool seen = false;
+		for (uint32_t k = 0; k < n_shown && !seen; k++)
+			seen = shown[k] == h;
+		if (seen)
+			continue;
+		if (n_shown == PLAN_MAX_VM_NAMES) {
+			more = true;
+			break;
+		}
+		shown[n_shown++] = h;
+	}
+	if (n_shown == 0)
+		return;
+	size_t line = out->len;
+	pad_to(out, line, column);
+	buf_puts(out, "placed on");
+	for (uint32_t k = 0; k < n_shown; k++) {
+		buf_putc(out, ' ');
+		put_safe(out, d->hosts[shown[k]].name, 60);
+	}
+	buf_puts(out, more ? " ...\n" : "\n");
+}
+
 static void show_workgroups(const struct view *v)
 {
 	const struct dag *d = v->d;
@@ -442,6 +477,8 @@ static void show_workgroups(const struct view *v)
 		if (wg->n_vms > PLAN_MAX_VM_NAMES)
 			buf_puts(out, " ...");
 		buf_putc(out, '\n');
+		/* Under the names: the recovery hosts the plan placed them on. */
+		show_recovery_hosts(v, wg, strlen("  id      priority moves      VMs  ") + dev_width + 2);
 	}
 	if (n < d->n_workgroups)
 		buf_printf(out, "  ... and %u more workgroups (--all lists them)\n", d->n_workgroups - n);

@@ -588,6 +588,23 @@ static void write_workgroups(struct writer *w, const struct dag *d)
 				w_text(w, d->hosts[vm->host].name);
 		}
 		w_map_end(w);
+		/* Recovery hosts, in the VMs' order: only when placed, so that plans that place nothing
+		 * (and every plan compiled before placement) read and write as before. */
+		bool placed = false;
+		for (uint32_t k = 0; k < g->n_vms && !placed; k++)
+			placed = d->vms[g->first_vm + k].to_host < d->n_hosts;
+		if (placed) {
+			w_word(w, "to-hosts");
+			w_seq(w, true);
+			for (uint32_t k = 0; k < g->n_vms; k++) {
+				uint32_t h = d->vms[g->first_vm + k].to_host;
+				if (h < d->n_hosts)
+					w_text(w, d->hosts[h].name);
+				else
+					w_word(w, "~");
+			}
+			w_seq_end(w);
+		}
 		w_map_end(w);
 	}
 	w_seq_end(w);
@@ -773,7 +790,7 @@ enum vt {
 };
 
 /* What a sequence of names holds. */
-enum names { NL_PROTECTIONS, NL_SITES, NL_DEVICES, NL_OPS };
+enum names { NL_PROTECTIONS, NL_SITES, NL_DEVICES, NL_OPS, NL_TO_HOSTS };
 
 /* The tables a name may refer to. */
 enum table { T_SITE, T_HOST, T_DEVICE, T_GROUP, T_VM, T_OP, T_N };
@@ -827,7 +844,7 @@ enum { S_KIND, S_SITE, S_TEXT, S_WAIT, S_BY_PRIORITY, S_PER_WORKGROUP, S_TIMEOUT
        S_INSERTED, S_LINE, S_N };
 enum { L_OPERATION, L_COUNT, L_PER, L_N };
 enum { LT_BASE, LT_PER_VM, LT_N };
-enum { WG_ID, WG_PRIORITY, WG_MOVE, WG_DEVICES, WG_VMS, WG_N };
+enum { WG_ID, WG_PRIORITY, WG_MOVE, WG_DEVICES, WG_VMS, WG_TO_HOSTS, WG_N };
 enum { O_ID, O_AFTER, O_N };
 enum { A_SITE, A_KIND, A_SETTINGS, A_N };
 enum { M_VM, M_FROM, M_TO, M_STATE, M_N };
@@ -903,6 +920,7 @@ static const struct field workgroup_fields[WG_N] = {
 	{"move", VT_WORD, W_MOVE, 0, 0},
 	{"devices", VT_NAMES, NL_DEVICES, 0, 0},
 	{"vms", VT_MAP, C_VMS, 0, 0},
+	{"to-hosts", VT_NAMES, NL_TO_HOSTS, 0, 0}, /* optional: the VMs' recovery hosts, in their order */
 };
 static const struct field adapter_fields[A_N] = {
 	{"site", VT_REF, T_SITE, 0, 0},
@@ -1555,6 +1573,7 @@ static void dynamic_key(struct reader *p, struct frame *f, const yaml_event_t *e
 		struct dag_vm *vm = vec_push(&p->vms);
 		vm->name = name;
 		vm->host = DAG_NONE;
+		vm->to_host = DAG_NONE;
 		vm->workgroup = (uint32_t)p->workgroups.len;
 		f->pending = b->vm;
 		f->skip_value = false;
@@ -1628,6 +1647,42 @@ static void vms_end(struct reader *p)
 
 /* ---- Sequences of names */
 
+static bool has(const struct frame *f, int field);
+
+/* A VM's recovery host in a workgroup's `to-hosts`: `~` (none), or a host of the plan's `to`. The
+ * top level's `to` was read before the hosts (the order is part of the format), so a host at
+ * another site is reported where it is written. The list's length is checked against the VMs when
+ * the workgroup ends. */
+static void to_host_item(struct reader *p, const yaml_event_t *ev, struct src_range at)
+{
+	uint32_t h = DAG_NONE;
+	if (!yaml_is_null(ev)) {
+		int64_t k = take_ref(p, T_HOST, "a VM's recovery host", ev, at);
+		if (k < 0) {
+			*(uint32_t *)vec_push(&p->list) = DAG_NONE; /* reported: the count still holds */
+			return;
+		}
+		h = (uint32_t)k;
+		const struct frame *root = &p->frames[0];
+		uint32_t to = has(root, R_TO) ? strmap_get(&p->maps[T_SITE], root->slots[R_TO].ptr, root->slots[R_TO].len)
+		                              : STRMAP_NONE;
+		const struct dag_host *host = vec_at(&p->hosts, h);
+		if (!has(root, R_TO))
+			recompile_hint(rd_error(p, DRP054, at, "recovery host '%s' is given, but the plan has no recovery site "
+			                        "('to')", host->name));
+		else if (to == STRMAP_NONE)
+			; /* an unknown `to`: reported once, when the top level ends */
+		else if (host->site >= p->sites.len)
+			recompile_hint(rd_error(p, DRP054, at, "recovery host '%s' has no site: it must be at the recovery site "
+			                        "'%s'", host->name, ((const struct dag_site *)vec_at(&p->sites, to))->name));
+		else if (host->site != to)
+			recompile_hint(rd_error(p, DRP054, at, "recovery host '%s' is at site '%s', not at the recovery site '%s'",
+			                        host->name, ((const struct dag_site *)vec_at(&p->sites, host->site))->name,
+			                        ((const struct dag_site *)vec_at(&p->sites, to))->name));
+	}
+	*(uint32_t *)vec_push(&p->list) = h;
+}
+
 static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev, struct src_range at)
 {
 	const char *v = (const char *)ev->data.scalar.value;
@@ -1681,6 +1736,10 @@ static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev
 		sync_tables(p);
 		return;
 	}
+	if (f->sub == NL_TO_HOSTS) {
+		to_host_item(p, ev, at);
+		return;
+	}
 	int64_t dv = take_ref(p, T_DEVICE, "a device name", ev, at);
 	if (dv < 0)
 		return;
@@ -1707,12 +1766,12 @@ static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev
  * devices as the one before share its array (VMs are grouped by devices, so they are adjacent). */
 static void names_end(struct reader *p, struct frame *f)
 {
-	if (f->sub != NL_DEVICES)
+	if (f->sub != NL_DEVICES && f->sub != NL_TO_HOSTS)
 		return;
 	struct frame *parent = &p->frames[p->depth - 2];
 	uint32_t n = (uint32_t)p->list.len;
 	const uint32_t *arr = NULL;
-	if (parent->ctx == C_WORKGROUP && p->workgroups.len) {
+	if (parent->ctx == C_WORKGROUP && p->workgroups.len && f->sub == NL_DEVICES) {
 		const struct dag_workgroup *prev = vec_at(&p->workgroups, p->workgroups.len - 1);
 		if (prev->n_devices == n && n && memcmp(prev->devices, p->list.items, n * sizeof *arr) == 0)
 			arr = prev->devices;
@@ -1884,6 +1943,16 @@ static void finish_workgroup(struct reader *p, struct frame *f)
 	g->n_vms = (uint32_t)p->vms.len - p->wg_first;
 	if (has(f, WG_VMS) && g->n_vms == 0)
 		recompile_hint(rd_error(p, DRP054, f->keys[WG_VMS], "workgroup 'w%u' has no VMs", i + 1));
+	if (has(f, WG_TO_HOSTS)) {
+		const uint32_t *to = s[WG_TO_HOSTS].ptr;
+		if (s[WG_TO_HOSTS].len != g->n_vms)
+			recompile_hint(rd_error(p, DRP054, f->keys[WG_TO_HOSTS], "workgroup 'w%u' has %u VMs but %u recovery hosts "
+			                        "in 'to-hosts': one per VM, in the order of 'vms'", i + 1, g->n_vms,
+			                        s[WG_TO_HOSTS].len));
+		else
+			for (uint32_t k = 0; k < g->n_vms; k++)
+				((struct dag_vm *)vec_at(&p->vms, g->first_vm + k))->to_host = to[k];
+	}
 	const struct frame *root = &p->frames[0];
 	if (has(root, R_WORKGROUP_SIZE) && g->n_vms > root->slots[R_WORKGROUP_SIZE].num)
 		recompile_hint(rd_error(p, DRP054, f->keys[WG_VMS], "workgroup 'w%u' has %u VMs, more than the workgroup size "
@@ -2258,7 +2327,7 @@ static void value(struct reader *p, struct frame *f, const yaml_event_t *ev, enu
 			p->list_serial++;
 		}
 		push(p, fld->type == VT_LIST ? C_LIST : C_NAMES, kind, at, flow)->sub = fld->sub;
-		if (fld->type == VT_LIST || fld->sub != NL_DEVICES)
+		if (fld->type == VT_LIST || (fld->sub != NL_DEVICES && fld->sub != NL_TO_HOSTS))
 			f->done |= BIT(f->field);
 		return;
 	case VT_MAP:
@@ -2346,7 +2415,8 @@ static void item(struct reader *p, struct frame *f, const yaml_event_t *ev, enum
 		if (kind != NODE_SCALAR) {
 			skip(p, kind, at, flow,
 			     wrong_type(p, f->sub == NL_SITES ? "a site" : f->sub == NL_OPS ? "an operation in 'after'"
-			                 : f->sub == NL_PROTECTIONS ? "a protection group" : "a device",
+			                 : f->sub == NL_PROTECTIONS ? "a protection group"
+			                 : f->sub == NL_TO_HOSTS ? "a VM's recovery host" : "a device",
 			                "a name", kind, ev, at));
 			return;
 		}

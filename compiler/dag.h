@@ -72,7 +72,9 @@ enum dag_device_kind { DAG_REPLICATED, DAG_STRETCHED };
 
 /* Limit scopes: a limit counts the operations of its kind in flight, over the whole plan or per
  * site, host or device. An operation counts once against each site, host or device it touches: its
- * op.site; the hosts of its workgroup's VMs; the devices under its workgroup, or its devices. */
+ * op.site; the hosts of its workgroup's VMs where it acts (at the plan's `to`: their recovery hosts,
+ * vm.to_host; elsewhere: their inventory hosts, vm.host; a migrate: both); the devices under its
+ * workgroup, or its devices. */
 enum dag_scope { DAG_SCOPE_PLAN, DAG_SCOPE_SITE, DAG_SCOPE_HOST, DAG_SCOPE_DEVICE };
 #define DAG_LIMIT_ALL DAG_N_LIMIT_KINDS /* dag_limit.kind of `limit all N` */
 
@@ -111,8 +113,11 @@ struct dag_group {
 
 struct dag_vm {
 	const char *name;
-	uint32_t host;                 /* DAG_NONE if unknown */
+	uint32_t host;                 /* at the protected site, as the inventory lists it; DAG_NONE if unknown */
 	uint32_t workgroup;
+	uint32_t to_host;              /* where the plan places it at the recovery site (lower.c, "placement"),
+	                                  or DAG_NONE: the recovery site lists no hosts, or the plan moves
+	                                  no VMs (reprotect) */
 };
 
 /* A VM that was being moved between two replicated devices when the inventory was taken (a

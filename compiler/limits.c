@@ -53,9 +53,21 @@ static size_t scope_size(const struct dag *d, enum dag_scope scope)
 	return 0;
 }
 
-/* The distinct hosts of each workgroup's VMs (known ones only), as CSR: wg_hosts[first[w] ..
- * first[w + 1]), in the order the VMs name them. A stamp per host makes it one pass over the VMs. */
-static void workgroup_hosts(const struct dag *d, uint32_t **first_out, uint32_t **hosts_out)
+/* Which hosts of its VMs a workgroup operation touches: the inventory hosts (where the VMs run at
+ * the protected site), the recovery hosts (where the plan placed them at `to`), or both. */
+enum { HOSTS_INVENTORY = 1, HOSTS_RECOVERY = 2, HOSTS_BOTH = 3 };
+
+static unsigned op_host_side(const struct dag *d, const struct dag_op *op)
+{
+	if (op->kind == DAG_MIGRATE)
+		return HOSTS_BOTH; /* a live migration loads its source and its destination */
+	return op->site != DAG_NONE && op->site == d->to ? HOSTS_RECOVERY : HOSTS_INVENTORY;
+}
+
+/* The distinct hosts of each workgroup's VMs on one side (known ones only), as CSR: hosts[first[w]
+ * .. first[w + 1]), in the order the VMs name them (a VM's inventory host before its recovery
+ * host). A stamp per host makes it one pass over the VMs. */
+static void workgroup_hosts(const struct dag *d, unsigned side, uint32_t **first_out, uint32_t **hosts_out)
 {
 	uint32_t *first = xcalloc((size_t)d->n_workgroups + 1, sizeof *first);
 	uint32_t *stamp = xcalloc((size_t)d->n_hosts + 1, sizeof *stamp);
@@ -63,11 +75,15 @@ static void workgroup_hosts(const struct dag *d, uint32_t **first_out, uint32_t 
 	for (uint32_t w = 0; w < d->n_workgroups; w++) {
 		const struct dag_workgroup *wg = &d->workgroups[w];
 		for (uint32_t v = wg->first_vm; v < wg->first_vm + wg->n_vms && v < d->n_vms; v++) {
-			uint32_t h = d->vms[v].host;
-			if (h >= d->n_hosts || stamp[h] == w + 1)
-				continue;
-			stamp[h] = w + 1;
-			u32_push(&hosts, h);
+			uint32_t pair[2] = {side & HOSTS_INVENTORY ? d->vms[v].host : DAG_NONE,
+			                    side & HOSTS_RECOVERY ? d->vms[v].to_host : DAG_NONE};
+			for (int k = 0; k < 2; k++) {
+				uint32_t h = pair[k];
+				if (h >= d->n_hosts || stamp[h] == w + 1)
+					continue;
+				stamp[h] = w + 1;
+				u32_push(&hosts, h);
+			}
 		}
 		first[w + 1] = (uint32_t)hosts.len;
 	}
@@ -76,9 +92,14 @@ static void workgroup_hosts(const struct dag *d, uint32_t **first_out, uint32_t 
 	*hosts_out = hosts.v;
 }
 
+/* Per side (HOSTS_INVENTORY .. HOSTS_BOTH), each workgroup's hosts, built when first needed. */
+struct wg_hosts {
+	uint32_t *first[4], *hosts[4];
+};
+
 /* Appends the members of `scope` that op touches, as dense ids base + member. */
 static void op_members(const struct dag *d, const struct dag_op *op, enum dag_scope scope, uint32_t base,
-                       const uint32_t *wg_first, const uint32_t *wg_hosts, struct u32vec *out)
+                       struct wg_hosts *wh, struct u32vec *out)
 {
 	switch (scope) {
 	case DAG_SCOPE_PLAN:
@@ -89,9 +110,14 @@ static void op_members(const struct dag *d, const struct dag_op *op, enum dag_sc
 			u32_push(out, base + op->site);
 		break;
 	case DAG_SCOPE_HOST:
-		if (op->target_kind == DAG_TARGET_WORKGROUP && op->target < d->n_workgroups)
-			for (uint32_t i = wg_first[op->target]; i < wg_first[op->target + 1]; i++)
-				u32_push(out, base + wg_hosts[i]);
+		if (op->target_kind == DAG_TARGET_WORKGROUP && op->target < d->n_workgroups) {
+			unsigned side = op_host_side(d, op);
+			if (!wh->first[side])
+				workgroup_hosts(d, side, &wh->first[side], &wh->hosts[side]);
+			const uint32_t *first = wh->first[side], *hosts = wh->hosts[side];
+			for (uint32_t i = first[op->target]; i < first[op->target + 1]; i++)
+				u32_push(out, base + hosts[i]);
+		}
 		break;
 	case DAG_SCOPE_DEVICE:
 		if (op->target_kind == DAG_TARGET_DEVICE && op->target < d->n_devices) {
@@ -120,26 +146,24 @@ struct limits *limits_new(const struct dag *d)
 	/* Dense ids first: limit i owns ids base[i] .. base[i] + scope_size. */
 	size_t *base = xmalloc(((size_t)d->n_limits + 1) * sizeof *base);
 	size_t n_dense = 0;
-	bool by_host = false;
 	for (uint32_t i = 0; i < d->n_limits; i++) {
 		base[i] = n_dense;
 		n_dense += scope_size(d, d->limits[i].scope);
-		by_host |= d->limits[i].scope == DAG_SCOPE_HOST;
 	}
-	uint32_t *wg_first = NULL, *wg_hosts = NULL;
-	if (by_host)
-		workgroup_hosts(d, &wg_first, &wg_hosts);
+	struct wg_hosts wh = {0};
 
 	struct u32vec ids = {0};
 	for (uint32_t o = 0; o < d->n_ops; o++) {
 		const struct dag_op *op = &d->ops[o];
 		for (uint32_t i = 0; i < d->n_limits; i++)
 			if (limit_counts(d->limits[i].kind, op->kind))
-				op_members(d, op, d->limits[i].scope, (uint32_t)base[i], wg_first, wg_hosts, &ids);
+				op_members(d, op, d->limits[i].scope, (uint32_t)base[i], &wh, &ids);
 		l->op_first[o + 1] = (uint32_t)ids.len;
 	}
-	free(wg_first);
-	free(wg_hosts);
+	for (int k = 0; k < 4; k++) {
+		free(wh.first[k]);
+		free(wh.hosts[k]);
+	}
 
 	/* Keep the counters some operation uses, numbered in dense order. */
 	uint32_t *compact = xcalloc(n_dense + 1, sizeof *compact);

@@ -1,7 +1,8 @@
 /* limits.h: the accounting of a plan's concurrency limits (dag.limits), shared by the estimate and
  * the runtime's scheduler. Each limit becomes counters: one for the plan, or one per site, host or
  * device that some operation touches; each operation is counted once against every counter it
- * touches (dag.h, enum dag_scope), precomputed so that admitting and releasing cost O(counters of
+ * touches (dag.h, enum dag_scope: a `per host` limit counts the recovery hosts of the VMs of an
+ * operation at the plan's `to`, their inventory hosts elsewhere, both for a migrate), precomputed so that admitting and releasing cost O(counters of
  * the operation). Prompts, waits and gates never count. */
 #ifndef DRP_LIMITS_H
 #define DRP_LIMITS_H

@@ -16,6 +16,8 @@ struct lowering {
 	struct dag *d;
 	uint32_t *site_of, *host_of, *device_of, *group_of; /* model index -> DAG index, or DAG_NONE */
 	uint32_t *workgroup_of_vm;     /* model VM -> workgroup, or DAG_NONE if not in the plan */
+	uint32_t *recovery_hosts;      /* model hosts at the plan's `to`, by name: where VMs are placed */
+	uint32_t n_recovery_hosts;
 	/* Per DAG device: its last operation, the sync, the failover or snapshot covering it, the prefer. */
 	uint32_t *dev_last, *dev_sync, *dev_unit, *dev_prefer;
 	/* Per workgroup: its last operation, and those that others wait for. */
@@ -198,7 +200,7 @@ static void copy_world(struct lowering *l, const uint32_t *plan_vms, uint32_t n_
 		qsort(dg->devices, dg->n_devices, sizeof *dg->devices, by_index);
 	}
 
-	/* Hosts of the plan's VMs. */
+	/* Hosts of the plan's VMs, and the recovery hosts that placement will use (place_vms). */
 	bool *host_used = xcalloc(m->n_hosts + 1, sizeof *host_used);
 	n = 0;
 	for (uint32_t i = 0; i < n_plan_vms; i++) {
@@ -206,6 +208,22 @@ static void copy_world(struct lowering *l, const uint32_t *plan_vms, uint32_t n_
 		if (h != MODEL_NONE && !host_used[h]) {
 			host_used[h] = true;
 			chosen[n++] = h;
+		}
+	}
+	l->recovery_hosts = xmalloc(((size_t)m->n_hosts + 1) * sizeof *l->recovery_hosts);
+	l->n_recovery_hosts = 0;
+	if (l->plan->to != MODEL_NONE && l->plan->mode != AST_MODE_REPROTECT && n_plan_vms > 0) {
+		for (uint32_t h = 0; h < m->n_hosts; h++)
+			if (m->hosts[h].site == l->plan->to)
+				l->recovery_hosts[l->n_recovery_hosts++] = h;
+		qsort(l->recovery_hosts, l->n_recovery_hosts, sizeof *l->recovery_hosts, by_host_name);
+		/* Round-robin uses the first min(hosts, VMs) of them: only those enter the table. */
+		for (uint32_t i = 0; i < l->n_recovery_hosts && i < n_plan_vms; i++) {
+			uint32_t h = l->recovery_hosts[i];
+			if (!host_used[h]) {
+				host_used[h] = true;
+				chosen[n++] = h;
+			}
 		}
 	}
 	free(host_used);
@@ -458,7 +476,7 @@ static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32
 				const struct model_vm *vm = &m->vms[v];
 				d->vms[g->first + start + j] = (struct dag_vm){
 					.name = vm->name, .host = vm->host == MODEL_NONE ? DAG_NONE : l->host_of[vm->host],
-					.workgroup = w,
+					.workgroup = w, .to_host = DAG_NONE, /* place_vms */
 				};
 				l->workgroup_of_vm[v] = w;
 				uint32_t mg = n_migrations ? m->vm_migration[v] : MODEL_NONE;
@@ -478,6 +496,24 @@ static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32
 	free(order);
 	free(groups);
 	free(devsets);
+}
+
+/* ---- Placement. */
+
+/* Places each VM on a recovery host: the hosts the inventory lists at the plan's `to`, by name,
+ * dealt round-robin in the order of dag.vms (workgroups in order, each one's VMs by name). That
+ * order and the hosts' follow from names only, so the same plan always places the same way,
+ * whatever the order of its declarations, and the VMs spread evenly. A cleanup places like the test
+ * it undoes (the same VMs in the same order), so its shutdown and unregister find the test's VMs on
+ * the hosts the test put them on. Placement is not pinned: no rule or inventory field chooses a
+ * VM's recovery host. */
+static void place_vms(struct lowering *l)
+{
+	struct dag *d = l->d;
+	if (l->n_recovery_hosts == 0)
+		return;
+	for (uint32_t v = 0; v < d->n_vms; v++)
+		d->vms[v].to_host = l->host_of[l->recovery_hosts[v % l->n_recovery_hosts]];
 }
 
 /* ---- Steps and limits. */
@@ -839,6 +875,7 @@ void lower_plan(const struct model *m, uint32_t plan_index, struct src_set *sour
 	d->to = plan->to == MODEL_NONE ? DAG_NONE : l.site_of[plan->to];
 	form_workgroups(&l, plan_vms, n_plan_vms);
 	free(plan_vms);
+	place_vms(&l);
 	copy_steps(&l, sources, diags);
 	copy_limits(&l);
 
@@ -885,6 +922,7 @@ void lower_plan(const struct model *m, uint32_t plan_index, struct src_set *sour
 
 	free(l.site_of);
 	free(l.host_of);
+	free(l.recovery_hosts);
 	free(l.device_of);
 	free(l.group_of);
 	free(l.workgroup_of_vm);

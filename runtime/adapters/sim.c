@@ -171,12 +171,14 @@ static int side_at(const struct dag_device *d, uint32_t site)
 	return site == d->site ? 0 : site == d->peer_site ? 1 : -1;
 }
 
-/* A deterministic host at `site` for a VM: its own if it is there, else one of the site's hosts. */
+/* A deterministic host at `site` for a VM: its own if it is there, else the recovery host the plan
+ * placed it on (dag_vm.to_host) if that is there, else one of the site's hosts. */
 static uint32_t choose_host(const struct sim *s, uint32_t vm, uint32_t site)
 {
-	uint32_t h = s->dag->vms[vm].host;
-	if (h != DAG_NONE && h < s->dag->n_hosts && s->dag->hosts[h].site == site)
-		return h;
+	const uint32_t mine[2] = {s->dag->vms[vm].host, s->dag->vms[vm].to_host};
+	for (int k = 0; k < 2; k++)
+		if (mine[k] < s->dag->n_hosts && s->dag->hosts[mine[k]].site == site)
+			return mine[k];
 	uint32_t n = s->host_first[site + 1] - s->host_first[site];
 	return n ? s->host_list[s->host_first[site] + vm % n] : DAG_NONE;
 }

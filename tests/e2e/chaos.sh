@@ -98,7 +98,8 @@ while [ "$s" -le "$SEEDS" ]; do
 	if [ "$ok" -eq 1 ]; then
 		effects "$j.sim/effects.log" >"c$s.effects"
 		twice=$(uniq -d "c$s.effects" | head -n 3)
-		on=$(grep -c 'west: {power: on' "$j.sim/world.yaml")
+		# On at west, on the recovery host the plan placed it on.
+		on=$(grep -c 'west: {host: esx-w[0-9]*, power: on' "$j.sim/world.yaml")
 		if [ -n "$twice" ]; then
 			fail "seed $s ($plan): performed twice: $twice"
 			sed 's/^/  | /' "r$s.yaml"

@@ -28,13 +28,13 @@ contains "$scratch/err" "drplan: s2.register.w2: app-01: registered the destinat
 	"the output says app-01 runs from the destination copy, and why"
 contains "$scratch/err" "drplan: s2.register.w2: app-02: registered the source copy (on lun-1): the records on lun-1 and lun-2 say the move was in progress" \
 	"and app-02 from the source copy, and why"
-contains "$scratch/out" "app-01                   w2     recovered  [on at east (esx-e1, destination copy on lun-2); on at west (destination copy on lun-2)]" \
+contains "$scratch/out" "app-01                   w2     recovered  [on at east (esx-e1, destination copy on lun-2); on at west (esx-w1, destination copy on lun-2)]" \
 	"the report shows the copy each VM runs from"
 contains sim.journal " note app-01: registered the destination copy (on lun-2): " "the journal has app-01's choice"
 contains sim.journal " note app-02: registered the source copy (on lun-1): " "and app-02's"
-contains sim.journal.sim/world.yaml "app-01: {east: {host: esx-e1, power: on, copy: lun-2}, west: {power: on, copy: lun-2}}" \
+contains sim.journal.sim/world.yaml "app-01: {east: {host: esx-e1, power: on, copy: lun-2}, west: {host: esx-w1, power: on, copy: lun-2}}" \
 	"the world: app-01 registered at west from lun-2"
-contains sim.journal.sim/world.yaml "app-02: {east: {host: esx-e1, power: on, copy: lun-1}, west: {power: on, copy: lun-1}}" \
+contains sim.journal.sim/world.yaml "app-02: {east: {host: esx-e1, power: on, copy: lun-1}, west: {host: esx-w1, power: on, copy: lun-1}}" \
 	"app-02 from lun-1"
 check "db-01, not being moved, has no copy and no note" sh -c "! grep -q 'db-01.*copy\|note db-01' sim.journal.sim/world.yaml sim.journal"
 expect_status 0 "status" "$DRPLAN" status sim.journal
@@ -43,7 +43,7 @@ contains "$scratch/out" "note 2" "status counts the two notes"
 # With the protected site gone, as in a real disaster: the records on the recovered copies decide.
 expect_status 0 "a disaster without east" drun --journal down.journal --down east "$dir/plan.drp"
 contains "$scratch/err" "app-01: registered the destination copy (on lun-2)" "the destination copy, east down"
-contains down.journal.sim/world.yaml "west: {power: on, copy: lun-2}}" "app-01 runs at west from lun-2"
+contains down.journal.sim/world.yaml "west: {host: esx-w1, power: on, copy: lun-2}}" "app-01 runs at west from lun-2"
 
 # The same from the compiled plan, as JSON events.
 expect_status 0 "from the compiled plan" "$DRPLAN" run --simulate --json --journal compiled.journal apps.yaml
@@ -55,7 +55,7 @@ contains "$scratch/out" '"op":"s2.register.w2","note":"app-01: registered the de
 expect_status 0 "records that disagree" drun --journal disagree.journal --migration-record lun-2=in-progress "$dir/plan.drp"
 contains "$scratch/err" "app-01: registered the source copy (on lun-1): the records disagree (lun-1 says completed, lun-2 says in-progress), so the move cannot be taken as completed" \
 	"disagreeing records give the source copy"
-contains disagree.journal.sim/world.yaml "west: {power: on, copy: lun-1}}" "and the world has it"
+contains disagree.journal.sim/world.yaml "west: {host: esx-w1, power: on, copy: lun-1}}" "and the world has it"
 expect_status 0 "a missing record" drun --journal missing.journal --migration-record lun-1=none "$dir/plan.drp"
 contains "$scratch/err" "app-01: registered the source copy (on lun-1): no migration record on lun-1 (lun-2 says completed), so the move cannot be taken as completed" \
 	"a record missing on one side gives the source copy"
@@ -78,10 +78,12 @@ echo completed >array/record.lun-2.app-01
 echo completed >array/record.lun-1.app-02
 echo in-progress >array/record.lun-2.app-02
 expect_status 0 "exec: a recovery with two VMs being moved" "$DRPLAN" run --root . --yes --no-discovery-check --journal exec.journal exec.drp
-contains array/request.s2.register.w2.log "  - {name: app-01, host: esx-e1, source: lun-1, destination: lun-2}" \
+contains array/request.s2.register.w2.log "  - {name: app-01, host: esx-e1, to-host: esx-w1, source: lun-1, destination: lun-2}" \
 	"the register request lists both copies of app-01"
-contains array/request.s2.register.w2.log "  - {name: app-02, host: esx-e1, source: lun-1, destination: lun-2}" "and of app-02"
-contains array/request.s2.register.w1.log "  - {name: db-01, host: esx-e1}" "but none for db-01"
+contains array/request.s2.register.w2.log "  - {name: app-02, host: esx-e1, to-host: esx-w1, source: lun-1, destination: lun-2}" "and of app-02"
+contains array/request.s2.register.w1.log "  - {name: db-01, host: esx-e1, to-host: esx-w1}" "but none for db-01"
+contains array/request.s3.power-on.w1.log "  - {name: db-01, host: esx-e1, to-host: esx-w1}" \
+	"the power-on request gives the recovery host the plan placed the VM on"
 contains array/copy.app-01 "destination@west" "the program registered app-01's destination copy"
 contains array/copy.app-02 "source@west" "and app-02's source copy"
 contains "$scratch/err" "drplan: s2.register.w2: app-01: registered the destination copy (on lun-2): completed records on lun-1 and lun-2" \

@@ -19,7 +19,10 @@ effects() { grep -v '^#' "$1" | awk '{ print $4, $6, $7 }' | sort; }
 # A planned failover that succeeds, in real time (scaled down).
 expect_status 0 "payments failover" drun --yes --time-scale 0.001 --journal ok.journal "$plans/payments-failover.drp"
 contains "$scratch/out" "18 VMs recovered, 0 not" "every VM recovered"
-check "every VM runs at west" test "$(grep -c 'west: {power: on}' ok.journal.sim/world.yaml)" -eq 18
+check "every VM runs at west" test "$(grep -c 'west: {host: esx-w0[1-4], power: on}' ok.journal.sim/world.yaml)" -eq 18
+# Placement: the 18 VMs dealt round-robin over west's four hosts, by workgroup and name.
+check "placed on esx-w01 five times" test "$(grep -c 'west: {host: esx-w01, power: on}' ok.journal.sim/world.yaml)" -eq 5
+check "placed on esx-w04 four times" test "$(grep -c 'west: {host: esx-w04, power: on}' ok.journal.sim/world.yaml)" -eq 4
 check "no VM runs at east" test "$(grep -c 'east: {host: [^,]*, power: on[,}]' ok.journal.sim/world.yaml)" -eq 0
 effects ok.journal.sim/effects.log >reference
 check "the reference run has effects" test -s reference
@@ -103,7 +106,7 @@ while [ "$i" -le "$KILLS" ]; do
 	elif ! cmp -s "k$i.effects" reference; then
 		fail "kill $i: the effects differ from an uninterrupted run"
 		diff reference "k$i.effects" | head -n 5
-	elif [ "$(grep -c 'west: {power: on}' "$j.sim/world.yaml")" -ne 18 ]; then
+	elif [ "$(grep -c 'west: {host: esx-w0[1-4], power: on}' "$j.sim/world.yaml")" -ne 18 ]; then
 		fail "kill $i: the world did not end failed over"
 	else
 		pass

@@ -72,7 +72,9 @@ static uint32_t t_workgroup(struct dag *d, uint32_t secs, unsigned hosts, const 
 	for (uint32_t v = 0; v < secs; v++) {
 		while (hosts && !(hosts & (1u << (h % 4))))
 			h++;
-		d->vms[d->n_vms++] = (struct dag_vm){"vm", hosts ? h % 4 : DAG_NONE, w};
+		/* The hosts are at the recovery site: the VM is placed on the host it came from. */
+		uint32_t on = hosts ? h % 4 : DAG_NONE;
+		d->vms[d->n_vms++] = (struct dag_vm){"vm", on, w, on};
 		h++;
 	}
 	return w;
@@ -294,6 +296,66 @@ START_TEST(test_limit_one_serialises)
 	ck_assert_int_eq(e.makespan_ms, sec(4));
 	ck_assert_int_eq(e.lower_bound_ms, sec(4));
 	estimate_free(&e);
+	dag_free(&d);
+}
+END_TEST
+
+/* `per host` counts the hosts where an operation acts: the recovery hosts the plan placed the VMs
+ * on for one at `to` (power-on), their inventory hosts for one at the protected site (shutdown),
+ * both for a migrate. esx-a and esx-b are at east, esx-c and esx-d at west. */
+START_TEST(test_per_host_recovery)
+{
+	struct dag d;
+	t_init(&d);
+	d.hosts[0].site = d.hosts[1].site = 0;
+	/* Three one-VM workgroups of 2 s: from esx-a to esx-c, from esx-a to esx-d, from esx-b to esx-c. */
+	static const uint32_t from[] = {0, 0, 1}, to[] = {2, 3, 2};
+	uint32_t w[3];
+	for (int i = 0; i < 3; i++) {
+		w[i] = t_workgroup(&d, 2, 1u << from[i], NULL, 0);
+		for (uint32_t v = d.workgroups[w[i]].first_vm; v < d.n_vms; v++)
+			d.vms[v] = (struct dag_vm){"vm", from[i], w[i], to[i]};
+	}
+	uint32_t on[3], off[3];
+	for (int i = 0; i < 3; i++)
+		on[i] = dag_add_op(&d, DAG_POWER_ON, DAG_TARGET_WORKGROUP, w[i], 1, 1, 0);
+	for (int i = 0; i < 3; i++)
+		off[i] = dag_add_op(&d, DAG_SHUTDOWN, DAG_TARGET_WORKGROUP, w[i], 0, 0, 0);
+	dag_finish(&d);
+	t_limit(&d, DAG_POWER_ON, DAG_SCOPE_HOST, 1);
+	t_limit(&d, DAG_SHUTDOWN, DAG_SCOPE_HOST, 1);
+	struct estimate e;
+	ck_assert(estimate_run(&d, &e));
+	/* Power-on: the two placed on esx-c take turns; the two from esx-a do not. */
+	ck_assert_int_eq(e.start_ms[on[0]], 0);
+	ck_assert_int_eq(e.start_ms[on[1]], 0);
+	ck_assert_int_eq(e.start_ms[on[2]], sec(2));
+	/* Shutdown, at east: the two on esx-a take turns. */
+	ck_assert_int_eq(e.start_ms[off[0]], 0);
+	ck_assert_int_eq(e.start_ms[off[1]], sec(2));
+	ck_assert_int_eq(e.start_ms[off[2]], 0);
+	struct buf b = BUF_INIT;
+	uint32_t n;
+	const uint32_t *cs = limits_op_counters(e.limits, on[2], &n);
+	ck_assert_uint_eq(n, 1);
+	limits_describe(&d, e.limits, cs[0], &b);
+	ck_assert_str_eq(b.data, "power-on 1 per host (esx-c)");
+	buf_free(&b);
+	estimate_free(&e);
+
+	/* A migrate loads both ends: its source and its destination. */
+	struct limits *l = NULL;
+	d.ops[on[0]].kind = DAG_MIGRATE;
+	d.limits[0].kind = DAG_MIGRATE;
+	l = limits_new(&d);
+	cs = limits_op_counters(l, on[0], &n);
+	ck_assert_uint_eq(n, 2);
+	limits_describe(&d, l, cs[0], &b);
+	buf_putc(&b, ' ');
+	limits_describe(&d, l, cs[1], &b);
+	ck_assert_str_eq(b.data, "migrate 1 per host (esx-a) migrate 1 per host (esx-c)");
+	buf_free(&b);
+	limits_free(l);
 	dag_free(&d);
 }
 END_TEST
@@ -649,7 +711,7 @@ START_TEST(test_large)
 	for (uint32_t w = 0; w < n_wg; w++) {
 		d.workgroups[w] = (struct dag_workgroup){.priority = (int32_t)(w % 4), .first_vm = w * per, .n_vms = per};
 		for (uint32_t v = 0; v < per; v++)
-			d.vms[w * per + v] = (struct dag_vm){"vm", (w * 7 + v) % n_hosts, w};
+			d.vms[w * per + v] = (struct dag_vm){"vm", (w * 7 + v) % n_hosts, w, (w * 7 + v) % n_hosts};
 	}
 	d.n_vms = n_wg * per;
 	d.n_workgroups = n_wg;
@@ -933,6 +995,7 @@ Suite *estimate_suite(void)
 	tcase_add_test(tc, test_diamond);
 	tcase_add_test(tc, test_limit_one_serialises);
 	tcase_add_test(tc, test_per_host);
+	tcase_add_test(tc, test_per_host_recovery);
 	tcase_add_test(tc, test_per_device);
 	tcase_add_test(tc, test_gates_and_prompts);
 	tcase_add_test(tc, test_wait);

@@ -235,6 +235,118 @@ START_TEST(test_workgroup_size_and_gates)
 }
 END_TEST
 
+/* Placement: each VM gets a recovery host, the hosts of `to` by name dealt round-robin in the
+ * DAG's VM order (workgroups in order, VMs by name), whatever order the inventory lists them in. */
+#define PLACE_SITES(west)                                                                       \
+	"version: 1\n"                                                                              \
+	"sites:\n"                                                                                  \
+	"  - name: east\n"                                                                          \
+	"    hosts: [esx-e01, esx-e02]\n"                                                           \
+	"  - name: west\n"                                                                          \
+	"    hosts: " west "\n"                                                                     \
+	"devices:\n"                                                                                \
+	"  - {id: lun-1, site: east, kind: replicated, peer: {id: lun-1p, site: west}}\n"           \
+	"  - {id: lun-3, site: east, kind: replicated, peer: {id: lun-3p, site: west}}\n"           \
+	"vms:\n"
+#define PLACE_PLAN(mode)                                                                        \
+	"site east { adapter sim }\nsite west { adapter sim }\ninventory \"inv.yaml\"\n"             \
+	"protection p { devices lun-1 lun-3 }\n"                                                    \
+	"vm db-* priority 1\nvm app-* priority 2\n"                                                 \
+	"plan dr {\n  from east to west\n  mode " mode "\n  protect p\n  workgroup 2\n"              \
+	"  step failover storage\n  step register vms\n  step power-on vms by priority\n}\n"
+
+static char *placement(const struct dag *d)
+{
+	struct buf out = BUF_INIT;
+	for (uint32_t v = 0; v < d->n_vms; v++) {
+		const struct dag_vm *vm = &d->vms[v];
+		buf_printf(&out, "w%u %s: %s -> %s\n", vm->workgroup + 1, vm->name,
+		           vm->host < d->n_hosts ? d->hosts[vm->host].name : "~",
+		           vm->to_host < d->n_hosts ? d->hosts[vm->to_host].name : "~");
+	}
+	return buf_detach(&out);
+}
+
+/* Removes what lower_files wrote in dir, and dir. */
+static void remove_plan_dir(const char *dir)
+{
+	char path[96];
+	snprintf(path, sizeof path, "%s/plan.drp", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/inv.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void lower_in_tmp(struct lowered *l, const char *plan, const char *inventory)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/drplan-lower-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	lower_files(l, dir, plan, inventory);
+	remove_plan_dir(dir);
+}
+
+START_TEST(test_placement)
+{
+	struct lowered a, b;
+	lower_in_tmp(&a, PLACE_PLAN("disaster"),
+	             PLACE_SITES("[esx-w03, esx-w01, esx-w02]")
+	             "  - {name: db-02, host: esx-e02, devices: [lun-1]}\n"
+	             "  - {name: db-01, host: esx-e01, devices: [lun-1]}\n"
+	             "  - {name: app-03, host: esx-e01, devices: [lun-3]}\n"
+	             "  - {name: app-01, host: esx-e01, devices: [lun-3]}\n"
+	             "  - {name: app-02, host: esx-e02, devices: [lun-3]}\n");
+	char *x = placement(&a.dag);
+	ck_assert_str_eq(x, "w1 db-01: esx-e01 -> esx-w01\n"
+	                    "w1 db-02: esx-e02 -> esx-w02\n"
+	                    "w2 app-01: esx-e01 -> esx-w03\n"
+	                    "w2 app-02: esx-e02 -> esx-w01\n"
+	                    "w3 app-03: esx-e01 -> esx-w02\n");
+	/* The table has every recovery host used, at its site. */
+	ck_assert_uint_eq(a.dag.n_hosts, 5);
+	for (uint32_t h = 0; h < a.dag.n_hosts; h++)
+		ck_assert_str_eq(a.dag.sites[a.dag.hosts[h].site].name, a.dag.hosts[h].name[4] == 'w' ? "west" : "east");
+	/* Reordered: the inventory's hosts and VMs in another order place the same. */
+	lower_in_tmp(&b, PLACE_PLAN("disaster"),
+	             PLACE_SITES("[esx-w02, esx-w03, esx-w01]")
+	             "  - {name: app-02, host: esx-e02, devices: [lun-3]}\n"
+	             "  - {name: app-01, host: esx-e01, devices: [lun-3]}\n"
+	             "  - {name: db-01, host: esx-e01, devices: [lun-1]}\n"
+	             "  - {name: app-03, host: esx-e01, devices: [lun-3]}\n"
+	             "  - {name: db-02, host: esx-e02, devices: [lun-1]}\n");
+	char *y = placement(&b.dag);
+	ck_assert_str_eq(x, y);
+	free(x);
+	free(y);
+	lowered_free(&a);
+	lowered_free(&b);
+
+	/* Fewer VMs than hosts: only the hosts used enter the table. A reprotect places nothing. */
+	lower_in_tmp(&a, PLACE_PLAN("test"),
+	             PLACE_SITES("[esx-w03, esx-w01, esx-w02]") "  - {name: db-01, host: esx-e01, devices: [lun-1]}\n");
+	x = placement(&a.dag);
+	ck_assert_str_eq(x, "w1 db-01: esx-e01 -> esx-w01\n");
+	ck_assert_uint_eq(a.dag.n_hosts, 2);
+	free(x);
+	lowered_free(&a);
+	lower_in_tmp(&a, "site east { adapter sim }\nsite west { adapter sim }\ninventory \"inv.yaml\"\n"
+	                 "protection p { devices lun-1 lun-3 }\n"
+	                 "plan rp {\n  from west to east\n  mode reprotect\n  protect p\n  step reverse storage\n}\n",
+	             PLACE_SITES("[esx-w01]") "  - {name: db-01, host: esx-e01, devices: [lun-1]}\n");
+	x = placement(&a.dag);
+	ck_assert_str_eq(x, "w1 db-01: esx-e01 -> ~\n");
+	free(x);
+	lowered_free(&a);
+	/* A recovery site that lists no hosts: no placement. */
+	lower_in_tmp(&a, PLACE_PLAN("disaster"), PLACE_SITES("[]") "  - {name: db-01, host: esx-e01, devices: [lun-1]}\n");
+	x = placement(&a.dag);
+	ck_assert_str_eq(x, "w1 db-01: esx-e01 -> ~\n");
+	free(x);
+	lowered_free(&a);
+}
+END_TEST
+
 /* A VM being moved (a storage-migration record): its workgroup holds both devices, so the
  * failovers of both copies come before its register; the DAG carries the record; and the verifier
  * rejects a DAG that lost either. */
@@ -295,12 +407,7 @@ START_TEST(test_migration_record)
 	d->n_migrations = 1;
 	diag_list_free(&diags);
 	lowered_free(&l);
-	char path[96];
-	snprintf(path, sizeof path, "%s/plan.drp", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/inv.yaml", dir);
-	unlink(path);
-	rmdir(dir);
+	remove_plan_dir(dir);
 }
 END_TEST
 
@@ -315,6 +422,7 @@ Suite *lower_suite(void)
 	tcase_add_test(tc, test_cleanup);
 	tcase_add_test(tc, test_workgroup_size_and_gates);
 	tcase_add_test(tc, test_migration_record);
+	tcase_add_test(tc, test_placement);
 	suite_add_tcase(s, tc);
 	return s;
 }

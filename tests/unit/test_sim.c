@@ -260,11 +260,11 @@ START_TEST(test_planned_failover)
 	ck_device(a, "lun-1", "lun-1 at east: writable; lun-1p at west: passive; replicating east -> west");
 	perform_all(a, &c.l.dag);
 	char *world = describe_world(a, &c.l.dag);
-	/* The DAG knows the hosts its VMs are on (east's): at west they run on no named host. */
-	ck_assert_str_eq(world, "db-01: on at west; off at east (esx-e01)\n"
-	                        "db-02: on at west; off at east (esx-e02)\n"
-	                        "app-01: on at west; off at east (esx-e01)\n"
-	                        "web-01: on at west\n"
+	/* At west each VM runs on the recovery host the plan placed it on (round-robin by name). */
+	ck_assert_str_eq(world, "db-01: on at west (esx-w01); off at east (esx-e01)\n"
+	                        "db-02: on at west (esx-w02); off at east (esx-e02)\n"
+	                        "app-01: on at west (esx-w01); off at east (esx-e01)\n"
+	                        "web-01: on at west (esx-w02)\n"
 	                        "lun-1: lun-1 at east: read-only; lun-1p at west: writable; replication split\n"
 	                        "lun-2: lun-2 at east: read-only; lun-2p at west: writable; replication split\n"
 	                        "lun-3: lun-3 at east: read-only; lun-3p at west: writable; replication split\n"
@@ -277,6 +277,32 @@ START_TEST(test_planned_failover)
 		ck_assert_int_eq(adapter_query_op(a, &req), ADAPTER_HAPPENED);
 	}
 	ck_describes(a, "nobody", "no VM named nobody");
+	a->vt->close(a);
+	compiled_free(&c);
+}
+END_TEST
+
+/* The simulator registers a VM on the recovery host the DAG gives it, whichever that is: here the
+ * placement of a compiled plan changed by hand (db-01 and app-01 on esx-w02, db-02 on esx-w01). */
+START_TEST(test_recovery_host)
+{
+	struct compiled c;
+	compile(&c, planned, RUNTIME_INVENTORY);
+	struct dag *d = &c.l.dag;
+	ck_assert_str_eq(d->vms[0].name, "db-01");
+	ck_assert_str_eq(d->vms[2].name, "app-01");
+	uint32_t w1 = d->vms[0].to_host, w2 = d->vms[1].to_host;
+	ck_assert_str_eq(d->hosts[w1].name, "esx-w01");
+	ck_assert_str_eq(d->hosts[w2].name, "esx-w02");
+	d->vms[0].to_host = w2;
+	d->vms[1].to_host = w1;
+	d->vms[2].to_host = w2;
+	struct sim_options o = {.virtual_time = true, .seed = 1};
+	struct adapter *a = open_sim(d, &o);
+	perform_all(a, d);
+	ck_describes(a, "db-01", "on at west (esx-w02); off at east (esx-e01)");
+	ck_describes(a, "db-02", "on at west (esx-w01); off at east (esx-e02)");
+	ck_describes(a, "app-01", "on at west (esx-w02); off at east (esx-e01)");
 	a->vt->close(a);
 	compiled_free(&c);
 }
@@ -297,7 +323,7 @@ START_TEST(test_physics)
 	ck_failed(perform(a, &c.l.dag, "s5.migrate.w3"), "cannot live-migrate web-01 to west: stretched device metro-1 prefers east");
 	ck_done(perform(a, &c.l.dag, "s4.prefer.metro-1"));
 	ck_done(perform(a, &c.l.dag, "s5.migrate.w3"));
-	ck_describes(a, "web-01", "on at west");
+	ck_describes(a, "web-01", "on at west (esx-w02)");
 	ck_done(perform(a, &c.l.dag, "s5.migrate.w3")); /* already there: idempotent */
 	/* Failover, then replication is split: a sync of the promoted pair is refused. */
 	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a"));
@@ -391,7 +417,7 @@ START_TEST(test_idempotence)
 	ck_done(perform(a, &c.l.dag, "s6.register.w1"));
 	ck_done(perform(a, &c.l.dag, "s7.power-on.w1"));
 	ck_done(perform(a, &c.l.dag, "s7.power-on.w1")); /* already on */
-	ck_describes(a, "db-02", "on at west; off at east (esx-e02)");
+	ck_describes(a, "db-02", "on at west (esx-w02); off at east (esx-e02)");
 	/* Every performance is logged, no-ops included, so a duplicate shows in effects.log; except
 	 * a failover's prepare half, logged once per operation (it is redone on a resume). */
 	ck_assert_uint_eq(sim_effects(a), 2 * (2 + 4 + 2 + 2) - 2u);
@@ -570,12 +596,12 @@ START_TEST(test_migration_copies)
 	ck_assert_ptr_null(r.notes.data);
 	buf_clear(&b);
 	sim_describe_vm(a, "app-01", &b);
-	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (destination copy on lun-1)");
+	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (esx-w01, destination copy on lun-1)");
 	a->vt->close(a);
 	a = open_sim(d, &o);
 	buf_clear(&b);
 	sim_describe_vm(a, "app-01", &b);
-	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (destination copy on lun-1)");
+	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (esx-w01, destination copy on lun-1)");
 	a->vt->close(a);
 	free_state(dir);
 
@@ -590,7 +616,7 @@ START_TEST(test_migration_copies)
 	buf_free(&r.notes);
 	buf_clear(&b);
 	sim_describe_vm(a, "app-01", &b);
-	ck_assert_ptr_nonnull(strstr(b.data, "off at west (source copy on lun-3)"));
+	ck_assert_ptr_nonnull(strstr(b.data, "off at west (esx-w01, source copy on lun-3)"));
 	a->vt->close(a);
 	const char *stale[] = {"lun-*=in-progress"};
 	mem.records = stale;
@@ -1009,7 +1035,7 @@ START_TEST(test_modes)
 	ck_done(perform(a, &c.l.dag, "s3.failover.cg-a")); /* the prepare half is best-effort */
 	ck_done(perform(a, &c.l.dag, "s6.register.w1"));
 	ck_done(perform(a, &c.l.dag, "s7.power-on.w1"));
-	ck_describes(a, "db-01", "on at east (esx-e01); on at west");
+	ck_describes(a, "db-01", "on at east (esx-e01); on at west (esx-w01)");
 	ck_done(perform(a, &c.l.dag, "s4.prefer.metro-1"));
 	ck_failed(perform(a, &c.l.dag, "s5.migrate.w3"), "cannot live-migrate web-01 from east: site east is down");
 	a->vt->close(a);
@@ -1021,7 +1047,7 @@ START_TEST(test_modes)
 	a = open_sim(&c.l.dag, &t);
 	ck_failed(perform(a, &c.l.dag, "s2.register.w1"), "passive");
 	perform_all(a, &c.l.dag);
-	ck_describes(a, "db-01", "on at east (esx-e01); on at west (test copy)");
+	ck_describes(a, "db-01", "on at east (esx-e01); on at west (esx-w01, test copy)");
 	ck_device(a, "lun-1", "lun-1 at east: writable; lun-1p at west: passive, test snapshot; replicating east -> west");
 	a->vt->close(a);
 	compiled_free(&c);
@@ -1052,7 +1078,7 @@ START_TEST(test_cleanup)
 	struct sim_options o = {.virtual_time = true, .state_dir = dir};
 	struct adapter *a = open_sim(&c.l.dag, &o);
 	const struct dag *d = &c.l.dag;
-	ck_describes(a, "app-01", "on at east (esx-e01); on at west (test copy)");
+	ck_describes(a, "app-01", "on at east (esx-e01); on at west (esx-w01, test copy)");
 	ck_failed(perform(a, d, "s3.discard.lun-3"),
 	          "cannot discard the snapshot of lun-3p at west: test VM app-01 is still registered on it (unregister it "
 	          "first)");
@@ -1083,7 +1109,7 @@ START_TEST(test_cleanup)
 	/* Reopened, the world is the same: the effects replay. */
 	a = open_sim(d, &o);
 	ck_describes(a, "app-01", "on at east (esx-e01)");
-	ck_describes(a, "db-01", "on at east (esx-e01); on at west (test copy)");
+	ck_describes(a, "db-01", "on at east (esx-e01); on at west (esx-w01, test copy)");
 	a->vt->close(a);
 	free_state(dir);
 	compiled_free(&c);
@@ -1123,7 +1149,7 @@ START_TEST(test_cleanup_adopts_test_world)
 	a = open_sim(&t.l.dag, &o); /* the test's reopen replays its log and checkpoints */
 	a->vt->close(a);
 	a = open_sim(&c.l.dag, &o);
-	ck_describes(a, "app-01", "on at east (esx-e01); on at west (test copy)");
+	ck_describes(a, "app-01", "on at east (esx-e01); on at west (esx-w01, test copy)");
 	ck_device(a, "lun-3", "lun-3 at east: writable; lun-3p at west: passive, test snapshot; replicating east -> west");
 	ck_describes(a, "db-01", "on at east (esx-e01)"); /* the test never brought it up */
 	ck_done(perform(a, &c.l.dag, "s1.shutdown.w2"));
@@ -1162,10 +1188,10 @@ START_TEST(test_cleanup_after_failover)
 	perform_all(a, &f.l.dag);
 	a->vt->close(a);
 	a = open_sim(&c.l.dag, &o);
-	ck_describes(a, "app-01", "on at west; off at east (esx-e01)");
+	ck_describes(a, "app-01", "on at west (esx-w01); off at east (esx-e01)");
 	ck_failed(perform(a, &c.l.dag, "s1.shutdown.w2"),
 	          "cannot shut down app-01 at west in a cleanup: it runs from recovered storage, not a test snapshot");
-	ck_describes(a, "app-01", "on at west; off at east (esx-e01)");
+	ck_describes(a, "app-01", "on at west (esx-w01); off at east (esx-e01)");
 	a->vt->close(a);
 	char kept[200];
 	snprintf(kept, sizeof kept, "%s/effects.log.1", dir);
@@ -1216,6 +1242,7 @@ Suite *sim_suite(void)
 	TCase *tc = tcase_create("sim");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_planned_failover);
+	tcase_add_test(tc, test_recovery_host);
 	tcase_add_test(tc, test_physics);
 	tcase_add_test(tc, test_power_on_from_passive_device);
 	tcase_add_test(tc, test_idempotence);
