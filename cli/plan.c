@@ -393,7 +393,7 @@ static void show_recovery_hosts(const struct view *v, const struct dag_workgroup
 	uint32_t shown[PLAN_MAX_VM_NAMES], n_shown = 0;
 	bool more = false;
 	for (uint32_t i = 0; i < wg->n_vms && wg->first_vm + i < d->n_vms; i++) {
-		uint32_t h = d->vms[wg->first_vm + i].to_host;
+		uint32_t h = dag_vm_to_host(d, wg->first_vm + i);
 		if (h >= d->n_hosts)
 			continue;
 		bool seen = false;

@@ -588,25 +588,21 @@ static void write_workgroups(struct writer *w, const struct dag *d)
 				w_text(w, d->hosts[vm->host].name);
 		}
 		w_map_end(w);
-		/* Recovery hosts, in the VMs' order: only when placed, so that plans that place nothing
-		 * (and every plan compiled before placement) read and write as before. */
-		bool placed = false;
-		for (uint32_t k = 0; k < g->n_vms && !placed; k++)
-			placed = d->vms[g->first_vm + k].to_host < d->n_hosts;
-		if (placed) {
-			w_word(w, "to-hosts");
-			w_seq(w, true);
-			for (uint32_t k = 0; k < g->n_vms; k++) {
-				uint32_t h = d->vms[g->first_vm + k].to_host;
-				if (h < d->n_hosts)
-					w_text(w, d->hosts[h].name);
-				else
-					w_word(w, "~");
-			}
-			w_seq_end(w);
-		}
 		w_map_end(w);
 	}
+	w_seq_end(w);
+}
+
+/* The recovery hosts the VMs are dealt to (dag.placement), only when there are some: a plan that
+ * places nothing reads and writes as before. */
+static void write_placement(struct writer *w, const struct dag *d)
+{
+	if (d->n_placement == 0)
+		return;
+	w_word(w, "placement");
+	w_seq(w, true);
+	for (uint32_t i = 0; i < d->n_placement; i++)
+		w_text(w, d->hosts[d->placement[i]].name);
 	w_seq_end(w);
 }
 
@@ -711,6 +707,7 @@ bool compiled_emit(const struct dag *d, compiled_sink sink, void *ctx, char seal
 	write_steps(w, d);
 	write_workgroups(w, d);
 	write_migrations(w, d);
+	write_placement(w, d);
 	write_ops(w, d);
 	w_map_end(w);
 	yaml_document_end_event_initialize(&w->ev, 1);
@@ -790,7 +787,7 @@ enum vt {
 };
 
 /* What a sequence of names holds. */
-enum names { NL_PROTECTIONS, NL_SITES, NL_DEVICES, NL_OPS, NL_TO_HOSTS };
+enum names { NL_PROTECTIONS, NL_SITES, NL_DEVICES, NL_OPS, NL_PLACEMENT };
 
 /* The tables a name may refer to. */
 enum table { T_SITE, T_HOST, T_DEVICE, T_GROUP, T_VM, T_OP, T_N };
@@ -836,7 +833,7 @@ struct field {
 /* Keys, in the order the writer writes them (which the reader requires at the top level only). */
 enum { R_FORMAT, R_DIGEST, R_PLAN, R_PLAN_DIGEST, R_INVENTORY_DIGEST, R_MODE, R_FROM, R_TO, R_WORKGROUP_SIZE,
        R_RTO, R_PROTECTIONS, R_SITES, R_ADAPTERS, R_HOSTS, R_DEVICES, R_GROUPS, R_STEPS, R_LIMITS, R_LATENCY, R_WORKGROUPS,
-       R_MIGRATIONS, R_OPERATIONS, R_N };
+       R_MIGRATIONS, R_PLACEMENT, R_OPERATIONS, R_N };
 enum { H_NAME, H_SITE, H_N };
 enum { D_NAME, D_KIND, D_SITE, D_PEER, D_PEER_SITE, D_GROUP, D_PREFER, D_N };
 enum { G_NAME, G_DEVICES, G_N };
@@ -844,7 +841,7 @@ enum { S_KIND, S_SITE, S_TEXT, S_WAIT, S_BY_PRIORITY, S_PER_WORKGROUP, S_TIMEOUT
        S_INSERTED, S_LINE, S_N };
 enum { L_OPERATION, L_COUNT, L_PER, L_N };
 enum { LT_BASE, LT_PER_VM, LT_N };
-enum { WG_ID, WG_PRIORITY, WG_MOVE, WG_DEVICES, WG_VMS, WG_TO_HOSTS, WG_N };
+enum { WG_ID, WG_PRIORITY, WG_MOVE, WG_DEVICES, WG_VMS, WG_N };
 enum { O_ID, O_AFTER, O_N };
 enum { A_SITE, A_KIND, A_SETTINGS, A_N };
 enum { M_VM, M_FROM, M_TO, M_STATE, M_N };
@@ -873,6 +870,7 @@ static const struct field root_fields[R_N] = {
 	{"latency", VT_MAP, C_LATENCY, 0, 0},
 	{"workgroups", VT_LIST, C_WORKGROUP, 0, 0},
 	{"migrations", VT_LIST, C_MIGRATION, 0, 0},
+	{"placement", VT_NAMES, NL_PLACEMENT, 0, 0},
 	{"operations", VT_LIST, C_OP, 0, 0},
 };
 static const struct field host_fields[H_N] = {
@@ -920,7 +918,6 @@ static const struct field workgroup_fields[WG_N] = {
 	{"move", VT_WORD, W_MOVE, 0, 0},
 	{"devices", VT_NAMES, NL_DEVICES, 0, 0},
 	{"vms", VT_MAP, C_VMS, 0, 0},
-	{"to-hosts", VT_NAMES, NL_TO_HOSTS, 0, 0}, /* optional: the VMs' recovery hosts, in their order */
 };
 static const struct field adapter_fields[A_N] = {
 	{"site", VT_REF, T_SITE, 0, 0},
@@ -952,7 +949,7 @@ struct shape {
 #define FIELDS(a) a, (uint8_t)(sizeof a / sizeof a[0])
 static const struct shape shapes[C_N_SHAPES] = {
 	[C_ROOT] = {"the compiled plan", "compiled plan", "at the top level", FIELDS(root_fields),
-	            (BIT(R_N) - 1) & ~(BIT(R_FROM) | BIT(R_TO) | BIT(R_ADAPTERS) | BIT(R_MIGRATIONS))},
+	            (BIT(R_N) - 1) & ~(BIT(R_FROM) | BIT(R_TO) | BIT(R_ADAPTERS) | BIT(R_MIGRATIONS) | BIT(R_PLACEMENT))},
 	[C_HOST] = {"a host", "host", "in a host", FIELDS(host_fields), BIT(H_NAME)},
 	[C_DEVICE] = {"a device", "device", "in a device", FIELDS(device_fields),
 	              BIT(D_NAME) | BIT(D_KIND) | BIT(D_SITE) | BIT(D_PEER_SITE)},
@@ -1061,6 +1058,7 @@ struct reader {
 	/* A sequence of device names being read, and its duplicates check. */
 	struct vec list;
 	uint32_t *device_mark, n_device_mark, list_serial;
+	uint8_t *host_mark;            /* placement: hosts listed so far */
 	uint32_t wg_first;     /* the first VM of the workgroup being read */
 	struct buf idbuf;
 	/* Operations: the index of the one being read, each one's id range, and for each operation the
@@ -1573,7 +1571,6 @@ static void dynamic_key(struct reader *p, struct frame *f, const yaml_event_t *e
 		struct dag_vm *vm = vec_push(&p->vms);
 		vm->name = name;
 		vm->host = DAG_NONE;
-		vm->to_host = DAG_NONE;
 		vm->workgroup = (uint32_t)p->workgroups.len;
 		f->pending = b->vm;
 		f->skip_value = false;
@@ -1649,38 +1646,38 @@ static void vms_end(struct reader *p)
 
 static bool has(const struct frame *f, int field);
 
-/* A VM's recovery host in a workgroup's `to-hosts`: `~` (none), or a host of the plan's `to`. The
- * top level's `to` was read before the hosts (the order is part of the format), so a host at
- * another site is reported where it is written. The list's length is checked against the VMs when
- * the workgroup ends. */
-static void to_host_item(struct reader *p, const yaml_event_t *ev, struct src_range at)
+/* A host of `placement`: a host of the plan's `to`, listed once. The top level's `to` and `hosts`
+ * were read before it (the order is part of the format). */
+static void placement_item(struct reader *p, const yaml_event_t *ev, struct src_range at)
 {
-	uint32_t h = DAG_NONE;
-	if (!yaml_is_null(ev)) {
-		int64_t k = take_ref(p, T_HOST, "a VM's recovery host", ev, at);
-		if (k < 0) {
-			*(uint32_t *)vec_push(&p->list) = DAG_NONE; /* reported: the count still holds */
-			return;
-		}
-		h = (uint32_t)k;
-		const struct frame *root = &p->frames[0];
-		uint32_t to = has(root, R_TO) ? strmap_get(&p->maps[T_SITE], root->slots[R_TO].ptr, root->slots[R_TO].len)
-		                              : STRMAP_NONE;
-		const struct dag_host *host = vec_at(&p->hosts, h);
-		if (!has(root, R_TO))
-			recompile_hint(rd_error(p, DRP054, at, "recovery host '%s' is given, but the plan has no recovery site "
-			                        "('to')", host->name));
-		else if (to == STRMAP_NONE)
-			; /* an unknown `to`: reported once, when the top level ends */
-		else if (host->site >= p->sites.len)
-			recompile_hint(rd_error(p, DRP054, at, "recovery host '%s' has no site: it must be at the recovery site "
-			                        "'%s'", host->name, ((const struct dag_site *)vec_at(&p->sites, to))->name));
-		else if (host->site != to)
-			recompile_hint(rd_error(p, DRP054, at, "recovery host '%s' is at site '%s', not at the recovery site '%s'",
-			                        host->name, ((const struct dag_site *)vec_at(&p->sites, host->site))->name,
-			                        ((const struct dag_site *)vec_at(&p->sites, to))->name));
+	int64_t k = take_ref(p, T_HOST, "a placement host", ev, at);
+	if (k < 0)
+		return;
+	uint32_t h = (uint32_t)k;
+	const struct frame *root = &p->frames[0];
+	uint32_t to = has(root, R_TO) ? strmap_get(&p->maps[T_SITE], root->slots[R_TO].ptr, root->slots[R_TO].len)
+	                              : STRMAP_NONE;
+	const struct dag_host *host = vec_at(&p->hosts, h);
+	if (!p->host_mark)
+		p->host_mark = xcalloc(p->hosts.len + 1, 1);
+	if (!has(root, R_TO)) {
+		recompile_hint(rd_error(p, DRP054, at, "placement host '%s' is given, but the plan has no recovery site "
+		                        "('to')", host->name));
+	} else if (to == STRMAP_NONE) {
+		; /* an unknown `to`: reported once, when the top level ends */
+	} else if (host->site >= p->sites.len) {
+		recompile_hint(rd_error(p, DRP054, at, "placement host '%s' has no site: it must be at the recovery site "
+		                        "'%s'", host->name, ((const struct dag_site *)vec_at(&p->sites, to))->name));
+	} else if (host->site != to) {
+		recompile_hint(rd_error(p, DRP054, at, "placement host '%s' is at site '%s', not at the recovery site '%s'",
+		                        host->name, ((const struct dag_site *)vec_at(&p->sites, host->site))->name,
+		                        ((const struct dag_site *)vec_at(&p->sites, to))->name));
+	} else if (p->host_mark[h]) {
+		recompile_hint(rd_error(p, DRP054, at, "placement host '%s' is listed twice", host->name));
+	} else {
+		p->host_mark[h] = 1;
+		*(uint32_t *)vec_push(&p->list) = h;
 	}
-	*(uint32_t *)vec_push(&p->list) = h;
 }
 
 static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev, struct src_range at)
@@ -1736,8 +1733,8 @@ static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev
 		sync_tables(p);
 		return;
 	}
-	if (f->sub == NL_TO_HOSTS) {
-		to_host_item(p, ev, at);
+	if (f->sub == NL_PLACEMENT) {
+		placement_item(p, ev, at);
 		return;
 	}
 	int64_t dv = take_ref(p, T_DEVICE, "a device name", ev, at);
@@ -1766,7 +1763,7 @@ static void names_item(struct reader *p, struct frame *f, const yaml_event_t *ev
  * devices as the one before share its array (VMs are grouped by devices, so they are adjacent). */
 static void names_end(struct reader *p, struct frame *f)
 {
-	if (f->sub != NL_DEVICES && f->sub != NL_TO_HOSTS)
+	if (f->sub != NL_DEVICES && f->sub != NL_PLACEMENT)
 		return;
 	struct frame *parent = &p->frames[p->depth - 2];
 	uint32_t n = (uint32_t)p->list.len;
@@ -1943,16 +1940,6 @@ static void finish_workgroup(struct reader *p, struct frame *f)
 	g->n_vms = (uint32_t)p->vms.len - p->wg_first;
 	if (has(f, WG_VMS) && g->n_vms == 0)
 		recompile_hint(rd_error(p, DRP054, f->keys[WG_VMS], "workgroup 'w%u' has no VMs", i + 1));
-	if (has(f, WG_TO_HOSTS)) {
-		const uint32_t *to = s[WG_TO_HOSTS].ptr;
-		if (s[WG_TO_HOSTS].len != g->n_vms)
-			recompile_hint(rd_error(p, DRP054, f->keys[WG_TO_HOSTS], "workgroup 'w%u' has %u VMs but %u recovery hosts "
-			                        "in 'to-hosts': one per VM, in the order of 'vms'", i + 1, g->n_vms,
-			                        s[WG_TO_HOSTS].len));
-		else
-			for (uint32_t k = 0; k < g->n_vms; k++)
-				((struct dag_vm *)vec_at(&p->vms, g->first_vm + k))->to_host = to[k];
-	}
 	const struct frame *root = &p->frames[0];
 	if (has(root, R_WORKGROUP_SIZE) && g->n_vms > root->slots[R_WORKGROUP_SIZE].num)
 		recompile_hint(rd_error(p, DRP054, f->keys[WG_VMS], "workgroup 'w%u' has %u VMs, more than the workgroup size "
@@ -2202,6 +2189,10 @@ static void finish_root(struct reader *p, struct frame *f)
 	free(listed);
 	if (p->migrations.len > 1) /* none: no array at all, which qsort may not be given */
 		qsort(p->migrations.items, p->migrations.len, sizeof(struct dag_migration), by_migration_vm);
+	if (has(f, R_PLACEMENT)) {
+		d->placement = (uint32_t *)s[R_PLACEMENT].ptr;
+		d->n_placement = s[R_PLACEMENT].len;
+	}
 }
 
 static void mapping_end(struct reader *p, struct frame *f, struct src_range at)
@@ -2327,7 +2318,7 @@ static void value(struct reader *p, struct frame *f, const yaml_event_t *ev, enu
 			p->list_serial++;
 		}
 		push(p, fld->type == VT_LIST ? C_LIST : C_NAMES, kind, at, flow)->sub = fld->sub;
-		if (fld->type == VT_LIST || (fld->sub != NL_DEVICES && fld->sub != NL_TO_HOSTS))
+		if (fld->type == VT_LIST || (fld->sub != NL_DEVICES && fld->sub != NL_PLACEMENT))
 			f->done |= BIT(f->field);
 		return;
 	case VT_MAP:
@@ -2416,7 +2407,7 @@ static void item(struct reader *p, struct frame *f, const yaml_event_t *ev, enum
 			skip(p, kind, at, flow,
 			     wrong_type(p, f->sub == NL_SITES ? "a site" : f->sub == NL_OPS ? "an operation in 'after'"
 			                 : f->sub == NL_PROTECTIONS ? "a protection group"
-			                 : f->sub == NL_TO_HOSTS ? "a VM's recovery host" : "a device",
+			                 : f->sub == NL_PLACEMENT ? "a placement host" : "a device",
 			                "a name", kind, ev, at));
 			return;
 		}
@@ -2790,6 +2781,7 @@ out:
 	for (int t = 0; t < T_N; t++)
 		strmap_free(&p->maps[t]);
 	free(p->device_mark);
+	free(p->host_mark);
 	buf_free(&p->idbuf);
 	arena_free(&p->scratch);
 	free(p);

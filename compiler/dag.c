@@ -304,6 +304,11 @@ void dag_derive(struct dag *d)
 		d->edges[i].kind = dag_edge_kind_of(d, d->edges[i].from, d->edges[i].to);
 }
 
+uint32_t dag_vm_to_host(const struct dag *d, uint32_t vm)
+{
+	return d->n_placement ? d->placement[vm % d->n_placement] : DAG_NONE;
+}
+
 const char *const dag_migration_state_names[] = {"completed", "in-progress", NULL};
 
 static int migration_of_vm(const void *key, const void *entry)

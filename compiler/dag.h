@@ -73,8 +73,8 @@ enum dag_device_kind { DAG_REPLICATED, DAG_STRETCHED };
 /* Limit scopes: a limit counts the operations of its kind in flight, over the whole plan or per
  * site, host or device. An operation counts once against each site, host or device it touches: its
  * op.site; the hosts of its workgroup's VMs where it acts (at the plan's `to`: their recovery hosts,
- * vm.to_host; elsewhere: their inventory hosts, vm.host; a migrate: both); the devices under its
- * workgroup, or its devices. */
+ * dag_vm_to_host; elsewhere: their inventory hosts, vm.host; a migrate: both); the devices under
+ * its workgroup, or its devices. */
 enum dag_scope { DAG_SCOPE_PLAN, DAG_SCOPE_SITE, DAG_SCOPE_HOST, DAG_SCOPE_DEVICE };
 #define DAG_LIMIT_ALL DAG_N_LIMIT_KINDS /* dag_limit.kind of `limit all N` */
 
@@ -115,9 +115,6 @@ struct dag_vm {
 	const char *name;
 	uint32_t host;                 /* at the protected site, as the inventory lists it; DAG_NONE if unknown */
 	uint32_t workgroup;
-	uint32_t to_host;              /* where the plan places it at the recovery site (lower.c, "placement"),
-	                                  or DAG_NONE: the recovery site lists no hosts, or the plan moves
-	                                  no VMs (reprotect) */
 };
 
 /* A VM that was being moved between two replicated devices when the inventory was taken (a
@@ -214,6 +211,10 @@ struct dag {
 	uint32_t n_workgroups;
 	struct dag_migration *migrations; /* sorted by VM, at most one per VM */
 	uint32_t n_migrations;
+	/* The recovery hosts the VMs are dealt to, round-robin in the order of `vms` (lower.c,
+	 * "Placement"); none when the recovery site lists no hosts or the plan moves no VMs. */
+	uint32_t *placement;
+	uint32_t n_placement;
 	struct dag_step *steps;
 	uint32_t n_steps;
 	struct dag_limit *limits;
@@ -277,6 +278,8 @@ unsigned dag_op_default_flags(const struct dag *d, const struct dag_op *op);
 enum dag_edge_kind dag_edge_kind_of(const struct dag *d, uint32_t from, uint32_t to);
 /* Sets every operation's site and flags and every edge's kind to the above (before dag_finish). */
 void dag_derive(struct dag *d);
+/* Where the plan places a VM at the recovery site: placement[vm mod n_placement], or DAG_NONE. */
+uint32_t dag_vm_to_host(const struct dag *d, uint32_t vm);
 /* A VM's storage-migration record, or NULL. */
 const struct dag_migration *dag_vm_migration(const struct dag *d, uint32_t vm);
 extern const char *const dag_migration_state_names[]; /* "completed", "in-progress" */

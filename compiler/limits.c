@@ -76,7 +76,7 @@ static void workgroup_hosts(const struct dag *d, unsigned side, uint32_t **first
 		const struct dag_workgroup *wg = &d->workgroups[w];
 		for (uint32_t v = wg->first_vm; v < wg->first_vm + wg->n_vms && v < d->n_vms; v++) {
 			uint32_t pair[2] = {side & HOSTS_INVENTORY ? d->vms[v].host : DAG_NONE,
-			                    side & HOSTS_RECOVERY ? d->vms[v].to_host : DAG_NONE};
+			                    side & HOSTS_RECOVERY ? dag_vm_to_host(d, v) : DAG_NONE};
 			for (int k = 0; k < 2; k++) {
 				uint32_t h = pair[k];
 				if (h >= d->n_hosts || stamp[h] == w + 1)

@@ -476,7 +476,7 @@ static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32
 				const struct model_vm *vm = &m->vms[v];
 				d->vms[g->first + start + j] = (struct dag_vm){
 					.name = vm->name, .host = vm->host == MODEL_NONE ? DAG_NONE : l->host_of[vm->host],
-					.workgroup = w, .to_host = DAG_NONE, /* place_vms */
+					.workgroup = w,
 				};
 				l->workgroup_of_vm[v] = w;
 				uint32_t mg = n_migrations ? m->vm_migration[v] : MODEL_NONE;
@@ -506,14 +506,18 @@ static void form_workgroups(struct lowering *l, const uint32_t *plan_vms, uint32
  * whatever the order of its declarations, and the VMs spread evenly. A cleanup places like the test
  * it undoes (the same VMs in the same order), so its shutdown and unregister find the test's VMs on
  * the hosts the test put them on. Placement is not pinned: no rule or inventory field chooses a
- * VM's recovery host. */
+ * VM's recovery host. The DAG keeps the hosts in dealing order (dag.placement, as many as there are
+ * VMs at most), and dag_vm_to_host deals: the compiled plan writes the list once, not a host per VM. */
 static void place_vms(struct lowering *l)
 {
 	struct dag *d = l->d;
-	if (l->n_recovery_hosts == 0)
+	uint32_t n = l->n_recovery_hosts < d->n_vms ? l->n_recovery_hosts : d->n_vms;
+	if (n == 0)
 		return;
-	for (uint32_t v = 0; v < d->n_vms; v++)
-		d->vms[v].to_host = l->host_of[l->recovery_hosts[v % l->n_recovery_hosts]];
+	d->placement = arena_alloc(&d->arena, n * sizeof *d->placement);
+	for (uint32_t i = 0; i < n; i++)
+		d->placement[i] = l->host_of[l->recovery_hosts[i]];
+	d->n_placement = n;
 }
 
 /* ---- Steps and limits. */

@@ -319,9 +319,10 @@ static void build_request(struct buf *b, const struct adapter_request *req, cons
 		buf_puts(b, ", host: ");
 		put_scalar(b, d->vms[i].host < d->n_hosts ? d->hosts[d->vms[i].host].name : "");
 		/* Where the plan placed it at the recovery site, when it did (section 2). */
-		if (d->vms[i].to_host < d->n_hosts) {
+		uint32_t to_host = dag_vm_to_host(d, i);
+		if (to_host < d->n_hosts) {
 			buf_puts(b, ", to-host: ");
-			put_scalar(b, d->hosts[d->vms[i].to_host].name);
+			put_scalar(b, d->hosts[to_host].name);
 		}
 		/* A VM being moved: both candidate copies, for the program to choose from the records on
 		 * the recovered devices (section 5, register). */

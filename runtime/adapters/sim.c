@@ -172,10 +172,10 @@ static int side_at(const struct dag_device *d, uint32_t site)
 }
 
 /* A deterministic host at `site` for a VM: its own if it is there, else the recovery host the plan
- * placed it on (dag_vm.to_host) if that is there, else one of the site's hosts. */
+ * placed it on (dag_vm_to_host) if that is there, else one of the site's hosts. */
 static uint32_t choose_host(const struct sim *s, uint32_t vm, uint32_t site)
 {
-	const uint32_t mine[2] = {s->dag->vms[vm].host, s->dag->vms[vm].to_host};
+	const uint32_t mine[2] = {s->dag->vms[vm].host, dag_vm_to_host(s->dag, vm)};
 	for (int k = 0; k < 2; k++)
 		if (mine[k] < s->dag->n_hosts && s->dag->hosts[mine[k]].site == site)
 			return mine[k];

@@ -100,11 +100,14 @@ static void sample_build(struct dag *d)
 
 	d->n_vms = 5;
 	d->vms = table(d, 5, sizeof *d->vms);
-	d->vms[0] = (struct dag_vm){"db-01", 0, 0, 1}; /* placed on esx-w1; w1's other VM and w2, w3 are not */
-	d->vms[1] = (struct dag_vm){"db-02", DAG_NONE, 0, DAG_NONE};
-	d->vms[2] = (struct dag_vm){"app-01", 0, 1, DAG_NONE};
-	d->vms[3] = (struct dag_vm){"on", 1, 1, DAG_NONE}; /* another YAML 1.1 boolean */
-	d->vms[4] = (struct dag_vm){"web-01", 1, 2, DAG_NONE};
+	d->vms[0] = (struct dag_vm){"db-01", 0, 0};
+	d->vms[1] = (struct dag_vm){"db-02", DAG_NONE, 0};
+	d->vms[2] = (struct dag_vm){"app-01", 0, 1};
+	d->vms[3] = (struct dag_vm){"on", 1, 1}; /* another YAML 1.1 boolean */
+	d->vms[4] = (struct dag_vm){"web-01", 1, 2};
+	d->n_placement = 1; /* every VM on esx-w1 */
+	d->placement = table(d, 1, sizeof *d->placement);
+	d->placement[0] = 1;
 	uint32_t *lone = table(d, 1, sizeof *lone), *metro = table(d, 1, sizeof *metro);
 	lone[0] = 2;
 	metro[0] = 3;
@@ -347,8 +350,10 @@ static void assert_dag_equal(const struct dag *a, const struct dag *b)
 		ck_assert_str_eq(a->vms[i].name, b->vms[i].name);
 		ck_assert_uint_eq(a->vms[i].host, b->vms[i].host);
 		ck_assert_uint_eq(a->vms[i].workgroup, b->vms[i].workgroup);
-		ck_assert_uint_eq(a->vms[i].to_host, b->vms[i].to_host);
 	}
+	ck_assert_uint_eq(a->n_placement, b->n_placement);
+	for (uint32_t i = 0; i < a->n_placement; i++)
+		ck_assert_uint_eq(a->placement[i], b->placement[i]);
 	ck_assert_uint_eq(a->n_workgroups, b->n_workgroups);
 	for (uint32_t i = 0; i < a->n_workgroups; i++) {
 		const struct dag_workgroup *x = &a->workgroups[i], *y = &b->workgroups[i];
@@ -666,7 +671,7 @@ START_TEST(test_migrations)
 	size_t len;
 	char *text = sample_text(&len);
 	ck_assert_ptr_nonnull(strstr(text, "\nmigrations:\n- {vm: db-02, from: lun-101, to: lun-102, state: completed}\n"
-	                                   "operations:\n"));
+	                                   "placement: [esx-w1]\n"));
 	free(text);
 	const char *rec = "- {vm: db-02, from: lun-101, to: lun-102, state: completed}";
 	expect(rec, "- {vm: db-09, from: lun-101, to: lun-102, state: completed}", DRP054, "unknown VM 'db-09'", "db-09");
@@ -723,45 +728,44 @@ START_TEST(test_migrations)
 }
 END_TEST
 
-/* Recovery hosts: `to-hosts` in a workgroup that has a placed VM (one per VM, `~` for none), left
- * out of one that has none, so that plans compiled before placement read as plans without it. */
-START_TEST(test_recovery_hosts)
+/* Placement: the recovery hosts the VMs are dealt to, once, before the operations; left out when
+ * nothing is placed, so that plans compiled before placement read as plans without it. */
+START_TEST(test_placement)
 {
 	size_t len;
 	char *text = sample_text(&len);
-	const char *line = "  to-hosts: [esx-w1, ~]\n";
-	ck_assert_ptr_nonnull(strstr(text, "vms: {db-01: esx-e1, db-02: ~}\n  to-hosts: [esx-w1, ~]\n- id: w2\n"));
-	ck_assert_ptr_eq(strstr(strstr(text, "- id: w2\n"), "to-hosts"), NULL);
+	const char *line = "placement: [esx-w1]\n";
+	ck_assert_ptr_nonnull(strstr(text, "\nplacement: [esx-w1]\noperations:\n"));
 	/* Without the key (an older plan): every VM reads unplaced. */
 	char *old = edit(text, line, "", false);
 	struct readback *r = read_text(old);
 	if (!r->ok)
 		dump_diags(r);
 	ck_assert(r->ok);
+	ck_assert_uint_eq(r->d.n_placement, 0);
 	for (uint32_t v = 0; v < r->d.n_vms; v++)
-		ck_assert_uint_eq(r->d.vms[v].to_host, DAG_NONE);
+		ck_assert_uint_eq(dag_vm_to_host(&r->d, v), DAG_NONE);
 	readback_free(r);
 	free(old);
-	/* With it: db-01's recovery host, and the key may come before `vms`. */
-	char *before = edit(text, "  vms: {db-01: esx-e1, db-02: ~}\n  to-hosts: [esx-w1, ~]\n",
-	                    "  to-hosts: [esx-w1, ~]\n  vms: {db-01: esx-e1, db-02: ~}\n", false);
-	r = read_text(before);
+	/* With it: every VM on esx-w1. */
+	r = read_text(text);
 	ck_assert(r->ok);
-	ck_assert_str_eq(r->d.hosts[r->d.vms[0].to_host].name, "esx-w1");
-	ck_assert_uint_eq(r->d.vms[1].to_host, DAG_NONE);
+	ck_assert_uint_eq(r->d.n_vms, 5);
+	for (uint32_t v = 0; v < r->d.n_vms; v++)
+		ck_assert_str_eq(r->d.hosts[dag_vm_to_host(&r->d, v)].name, "esx-w1");
 	readback_free(r);
-	free(before);
 	free(text);
-	/* Hostile: unknown hosts, hosts at the wrong site or none, a count that is not the VMs'. */
-	expect(line, "  to-hosts: [esx-w9, ~]\n", DRP054, "unknown host 'esx-w9'", "esx-w9");
-	expect(line, "  to-hosts: [esx-e1, ~]\n", DRP054,
-	       "recovery host 'esx-e1' is at site 'east', not at the recovery site 'west'", "esx-e1");
-	expect(line, "  to-hosts: [~, 'yes']\n", DRP054, "recovery host 'yes' has no site", "'yes'");
-	expect(line, "  to-hosts: [esx-w1]\n", DRP054,
-	       "workgroup 'w1' has 2 VMs but 1 recovery hosts in 'to-hosts': one per VM", "to-hosts");
-	expect(line, "  to-hosts: {db-01: esx-w1}\n", DRP051, "'to-hosts'", NULL);
-	expect(line, "  to-hosts: [[esx-w1], ~]\n", DRP051, "a VM's recovery host", NULL);
-	expect("to: west\n", "", DRP054, "recovery host 'esx-w1' is given, but the plan has no recovery site", "esx-w1");
+	/* Hostile: unknown hosts, hosts at the wrong site or none, twice, the wrong shapes, no `to`, and
+	 * out of its place among the top-level keys. */
+	expect(line, "placement: [esx-w9]\n", DRP054, "unknown host 'esx-w9'", "esx-w9");
+	expect(line, "placement: [esx-e1]\n", DRP054,
+	       "placement host 'esx-e1' is at site 'east', not at the recovery site 'west'", "esx-e1");
+	expect(line, "placement: ['yes']\n", DRP054, "placement host 'yes' has no site", "'yes'");
+	expect(line, "placement: [esx-w1, esx-w1]\n", DRP054, "placement host 'esx-w1' is listed twice", NULL);
+	expect(line, "placement: {esx-w1: 1}\n", DRP051, "'placement'", NULL);
+	expect(line, "placement: [[esx-w1]]\n", DRP051, "a placement host", NULL);
+	expect(line, "placement: [~]\n", DRP051, "a placement host must be text, found an empty value", "~");
+	expect("to: west\n", "", DRP054, "placement host 'esx-w1' is given, but the plan has no recovery site", "esx-w1");
 }
 END_TEST
 
@@ -1187,7 +1191,7 @@ START_TEST(test_100k_vms)
 		for (uint32_t k = 0; k < PER; k++) {
 			char name[32];
 			snprintf(name, sizeof name, "vm-%06u", w * PER + k);
-			d.vms[w * PER + k] = (struct dag_vm){arena_strndup(&d.arena, name, strlen(name)), (w + k) % d.n_hosts, w, DAG_NONE};
+			d.vms[w * PER + k] = (struct dag_vm){arena_strndup(&d.arena, name, strlen(name)), (w + k) % d.n_hosts, w};
 		}
 		uint32_t reg = dag_add_op(&d, DAG_REGISTER, DAG_TARGET_WORKGROUP, w, 1, 1, 0);
 		uint32_t on = dag_add_op(&d, DAG_POWER_ON, DAG_TARGET_WORKGROUP, w, 2, 1, 0);
@@ -1239,7 +1243,7 @@ Suite *compiled_suite(void)
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_references);
 	tcase_add_test(tc, test_migrations);
-	tcase_add_test(tc, test_recovery_hosts);
+	tcase_add_test(tc, test_placement);
 	tcase_add_test(tc, test_operations);
 	tcase_add_test(tc, test_ranges_of_values);
 	tcase_add_test(tc, test_error_limit);

@@ -699,8 +699,8 @@ START_TEST(test_big_request)
 	buf_puts(&name, ".log");
 	char *request = slurp(in_dir(&fx, name.data));
 	ck_assert_uint_gt(strlen(request), 65536);
-	ck_assert_ptr_nonnull(strstr(request, "  - {name: vm-with-a-long-enough-name-0000, host: esx-e01}\n"));
-	ck_assert_ptr_nonnull(strstr(request, "  - {name: vm-with-a-long-enough-name-1999, host: esx-e01}\n"));
+	ck_assert_ptr_nonnull(strstr(request, "  - {name: vm-with-a-long-enough-name-0000, host: esx-e01, to-host: esx-w01}\n"));
+	ck_assert_ptr_nonnull(strstr(request, "  - {name: vm-with-a-long-enough-name-1999, host: esx-e01, to-host: esx-w01}\n"));
 	free(request);
 	buf_free(&name);
 	a->vt->close(a);

@@ -262,7 +262,7 @@ static char *placement(const struct dag *d)
 		const struct dag_vm *vm = &d->vms[v];
 		buf_printf(&out, "w%u %s: %s -> %s\n", vm->workgroup + 1, vm->name,
 		           vm->host < d->n_hosts ? d->hosts[vm->host].name : "~",
-		           vm->to_host < d->n_hosts ? d->hosts[vm->to_host].name : "~");
+		           dag_vm_to_host(d, v) < d->n_hosts ? d->hosts[dag_vm_to_host(d, v)].name : "~");
 	}
 	return buf_detach(&out);
 }

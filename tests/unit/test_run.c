@@ -1528,7 +1528,7 @@ START_TEST(test_speed)
 	d.workgroups = xmalloc(n_wg * sizeof *d.workgroups);
 	for (uint32_t w = 0; w < n_wg; w++) {
 		d.workgroups[w] = (struct dag_workgroup){.priority = 1, .first_vm = w, .n_vms = 1};
-		d.vms[w] = (struct dag_vm){"vm", DAG_NONE, w, DAG_NONE};
+		d.vms[w] = (struct dag_vm){"vm", DAG_NONE, w};
 	}
 	d.n_vms = d.n_workgroups = n_wg;
 	d.steps = arena_alloc(&d.arena, 2 * sizeof *d.steps);

@@ -283,7 +283,8 @@ START_TEST(test_planned_failover)
 END_TEST
 
 /* The simulator registers a VM on the recovery host the DAG gives it, whichever that is: here the
- * placement of a compiled plan changed by hand (db-01 and app-01 on esx-w02, db-02 on esx-w01). */
+ * placement of a compiled plan changed by hand (esx-w02 dealt first: db-01 and app-01 on esx-w02,
+ * db-02 on esx-w01). */
 START_TEST(test_recovery_host)
 {
 	struct compiled c;
@@ -291,12 +292,13 @@ START_TEST(test_recovery_host)
 	struct dag *d = &c.l.dag;
 	ck_assert_str_eq(d->vms[0].name, "db-01");
 	ck_assert_str_eq(d->vms[2].name, "app-01");
-	uint32_t w1 = d->vms[0].to_host, w2 = d->vms[1].to_host;
+	ck_assert_uint_eq(d->n_placement, 2);
+	uint32_t w1 = d->placement[0], w2 = d->placement[1];
 	ck_assert_str_eq(d->hosts[w1].name, "esx-w01");
 	ck_assert_str_eq(d->hosts[w2].name, "esx-w02");
-	d->vms[0].to_host = w2;
-	d->vms[1].to_host = w1;
-	d->vms[2].to_host = w2;
+	ck_assert_uint_eq(dag_vm_to_host(d, 2), w1);
+	d->placement[0] = w2;
+	d->placement[1] = w1;
 	struct sim_options o = {.virtual_time = true, .seed = 1};
 	struct adapter *a = open_sim(d, &o);
 	perform_all(a, d);

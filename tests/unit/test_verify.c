@@ -249,7 +249,7 @@ static void world(struct dag *d, const char *name, enum ast_mode mode)
 	static const uint32_t vm_wg[] = {W_DB, W_DB, W_APP1, W_APP2, W_WEB1, W_WEB2};
 	d->vms = arena_alloc(&d->arena, 6 * sizeof *d->vms);
 	for (uint32_t i = 0; i < 6; i++)
-		d->vms[i] = (struct dag_vm){vms[i], DAG_NONE, vm_wg[i], DAG_NONE};
+		d->vms[i] = (struct dag_vm){vms[i], DAG_NONE, vm_wg[i]};
 	d->n_vms = 6;
 	d->workgroups = arena_alloc(&d->arena, N_WG * sizeof *d->workgroups);
 	d->workgroups[W_DB] = (struct dag_workgroup){1, false, 0, 2, cg_devices, 2};
@@ -1001,7 +1001,7 @@ static void big_dag(struct big *g, bool split)
 	for (uint32_t k = 0; k < BIG_WG; k++) {
 		for (uint32_t j = 0; j < 2; j++) {
 			snprintf(*nm, sizeof *nm, "vm%06u", 2 * k + j);
-			d->vms[2 * k + j] = (struct dag_vm){*nm++, DAG_NONE, k, DAG_NONE};
+			d->vms[2 * k + j] = (struct dag_vm){*nm++, DAG_NONE, k};
 		}
 		d->workgroups[k] = (struct dag_workgroup){(int32_t)(1 + k % BIG_PRI), false, 2 * k, 2, group_devs + k % BIG_DEV, 1};
 	}

@@ -59,7 +59,7 @@ static void tiny_tables(struct dag *d, const struct tiny_spec *spec)
 	d->vms = ARENA_ARRAY(d, struct dag_vm, spec->n_vms);
 	for (uint32_t v = 0; v < spec->n_vms; v++) {
 		char name[2] = {(char)('a' + v), 0};
-		d->vms[v] = (struct dag_vm){arena_strndup(&d->arena, name, 1), 0, spec->vm_wg[v], DAG_NONE};
+		d->vms[v] = (struct dag_vm){arena_strndup(&d->arena, name, 1), 0, spec->vm_wg[v]};
 		struct dag_workgroup *w = &d->workgroups[spec->vm_wg[v]];
 		if (w->n_vms++ == 0)
 			w->first_vm = v;
