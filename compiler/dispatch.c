@@ -10,38 +10,46 @@
 
 #include "../lib/alloc.h"
 
-static bool heap_before(const int64_t *key, uint32_t a, uint32_t b)
+static bool heap_before(const struct dispatch_heap_entry *a, const struct dispatch_heap_entry *b)
 {
-	return key[a] < key[b] || (key[a] == key[b] && a < b);
+	return a->key < b->key || (a->key == b->key && a->op < b->op);
 }
 
-void dispatch_heap_push(struct dispatch_heap *h, const int64_t *key, uint32_t x)
+/* Four children per node: half the levels of a binary heap, and a node's children side by side
+ * in memory, so that a pop from a heap of a million waiters takes half the cache misses. */
+#define HEAP_ARITY 4
+
+void dispatch_heap_push(struct dispatch_heap *h, int64_t key, uint32_t op)
 {
 	if (h->len == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 16;
 		h->v = xrealloc(h->v, (size_t)h->cap * sizeof *h->v);
 	}
+	struct dispatch_heap_entry x = {key, op};
 	uint32_t i = h->len++;
-	while (i > 0 && heap_before(key, x, h->v[(i - 1) / 2])) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
+	while (i > 0 && heap_before(&x, &h->v[(i - 1) / HEAP_ARITY])) {
+		h->v[i] = h->v[(i - 1) / HEAP_ARITY];
+		i = (i - 1) / HEAP_ARITY;
 	}
 	h->v[i] = x;
 }
 
-uint32_t dispatch_heap_pop(struct dispatch_heap *h, const int64_t *key)
+uint32_t dispatch_heap_pop(struct dispatch_heap *h)
 {
-	uint32_t top = h->v[0], x = h->v[--h->len], i = 0;
+	uint32_t top = h->v[0].op, i = 0;
+	struct dispatch_heap_entry x = h->v[--h->len];
 	for (;;) {
-		uint32_t c = 2 * i + 1;
-		if (c >= h->len)
+		uint32_t first = HEAP_ARITY * i + 1, best = first;
+		if (first >= h->len)
 			break;
-		if (c + 1 < h->len && heap_before(key, h->v[c + 1], h->v[c]))
-			c++;
-		if (!heap_before(key, h->v[c], x))
+		uint32_t end = first + HEAP_ARITY < h->len ? first + HEAP_ARITY : h->len;
+		for (uint32_t c = first + 1; c < end; c++)
+			if (heap_before(&h->v[c], &h->v[best]))
+				best = c;
+		if (!heap_before(&h->v[best], &x))
 			break;
-		h->v[i] = h->v[c];
-		i = c;
+		h->v[i] = h->v[best];
+		i = best;
 	}
 	if (h->len > 0)
 		h->v[i] = x;
@@ -82,7 +90,7 @@ void dispatch_free(struct dispatch *s)
 
 void dispatch_ready(struct dispatch *s, uint32_t op)
 {
-	dispatch_heap_push(&s->cand, s->prio, op);
+	dispatch_heap_push(&s->cand, s->prio[op], op);
 }
 
 /* Offers counter c's best waiter if c has room and none is offered yet. */
@@ -90,10 +98,10 @@ static void offer(struct dispatch *s, uint32_t c)
 {
 	if (s->offered[c] || s->waiters[c].len == 0 || !limits_has_room(limits_counter(s->limits, c)))
 		return;
-	uint32_t op = dispatch_heap_pop(&s->waiters[c], s->prio);
+	uint32_t op = dispatch_heap_pop(&s->waiters[c]);
 	s->origin[op] = c;
 	s->offered[c] = true;
-	dispatch_heap_push(&s->cand, s->prio, op);
+	dispatch_heap_push(&s->cand, s->prio[op], op);
 }
 
 uint32_t dispatch_next(struct dispatch *s, uint32_t *via)
@@ -104,14 +112,14 @@ uint32_t dispatch_next(struct dispatch *s, uint32_t *via)
 	}
 	s->n_freed = 0;
 	while (s->cand.len > 0) {
-		uint32_t op = dispatch_heap_pop(&s->cand, s->prio);
+		uint32_t op = dispatch_heap_pop(&s->cand);
 		uint32_t from = s->origin[op];
 		s->origin[op] = LIMITS_NONE;
 		if (from != LIMITS_NONE)
 			s->offered[from] = false;
 		uint32_t full = limits_try(s->limits, op);
 		if (full != LIMITS_NONE)
-			dispatch_heap_push(&s->waiters[full], s->prio, op);
+			dispatch_heap_push(&s->waiters[full], s->prio[op], op);
 		if (from != LIMITS_NONE)
 			offer(s, from);
 		if (full == LIMITS_NONE) {
@@ -183,7 +191,7 @@ int64_t dispatch_simulate(const struct dag *d, const struct dag_succ *succ, cons
 		while ((op = dispatch_next(&disp, &via)) != DAG_NONE) {
 			tl->start[op] = t;
 			tl->finish[op] = t + dur[op];
-			dispatch_heap_push(&events, tl->finish, op);
+			dispatch_heap_push(&events, tl->finish[op], op);
 			started++;
 			if (tl->via && via != LIMITS_NONE && t > tl->ready[op]) {
 				tl->via[op] = via;
@@ -192,9 +200,9 @@ int64_t dispatch_simulate(const struct dag *d, const struct dag_succ *succ, cons
 		}
 		if (events.len == 0)
 			break;
-		t = tl->finish[events.v[0]];
-		while (events.len > 0 && tl->finish[events.v[0]] == t) {
-			op = dispatch_heap_pop(&events, tl->finish);
+		t = events.v[0].key;
+		while (events.len > 0 && events.v[0].key == t) {
+			op = dispatch_heap_pop(&events);
 			dispatch_release(&disp, op);
 			/* Backward, an operation's predecessors wait for it. */
 			const struct dag_op *o = &d->ops[op];

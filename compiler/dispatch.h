@@ -13,13 +13,18 @@
 #include "dag.h"
 #include "limits.h"
 
-/* A binary min-heap of operations by (key[op], op). */
+/* A binary min-heap of operations by (key, op). Each entry carries its key: a heap of a million
+ * operations then costs one cache miss per level, not three (the key array is as large). */
+struct dispatch_heap_entry {
+	int64_t key;
+	uint32_t op;
+};
 struct dispatch_heap {
-	uint32_t *v;
+	struct dispatch_heap_entry *v; /* v[0]: the smallest */
 	uint32_t len, cap;
 };
-void dispatch_heap_push(struct dispatch_heap *h, const int64_t *key, uint32_t op);
-uint32_t dispatch_heap_pop(struct dispatch_heap *h, const int64_t *key);
+void dispatch_heap_push(struct dispatch_heap *h, int64_t key, uint32_t op);
+uint32_t dispatch_heap_pop(struct dispatch_heap *h);
 
 struct dispatch {
 	struct limits *limits;         /* owned */

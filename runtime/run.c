@@ -443,7 +443,7 @@ static void finish(struct run *x, uint32_t op, enum adapter_status status, const
 		emit(x, op, RUN_PENDING, attempt, message);
 		x->at[op] = x->now + scaled(x, step->backoff_ms > 0 ? step->backoff_ms : 0);
 		x->timer[op] = TIMER_RETRY;
-		dispatch_heap_push(&x->timers, x->at, op);
+		dispatch_heap_push(&x->timers, x->at[op], op);
 	} else if (o->flags & DAG_BEST_EFFORT) {
 		set_state(x, op, RUN_IGNORED);
 		x->r->why[op] = arena_strndup(&x->r->arena, message, strlen(message));
@@ -807,7 +807,7 @@ static void complete_at(struct run *x, uint32_t op, int64_t at, enum adapter_sta
 	x->at[op] = at;
 	x->timer[op] = TIMER_COMPLETE;
 	x->n_complete_timers++;
-	dispatch_heap_push(&x->timers, x->at, op);
+	dispatch_heap_push(&x->timers, x->at[op], op);
 }
 
 /* A prompt that nobody can answer now is not started: it stays pending, and the run ends
@@ -925,9 +925,9 @@ static void next_events_virtual(struct run *x)
 {
 	if (x->timers.len == 0)
 		return;
-	x->now = x->at[x->timers.v[0]];
-	while (x->timers.len > 0 && x->at[x->timers.v[0]] == x->now)
-		fire_timer(x, dispatch_heap_pop(&x->timers, x->at));
+	x->now = x->timers.v[0].key;
+	while (x->timers.len > 0 && x->timers.v[0].key == x->now)
+		fire_timer(x, dispatch_heap_pop(&x->timers));
 }
 
 /* Real time: sleeps until a worker hands results back or the next timer is due, then takes every
@@ -940,13 +940,13 @@ static void next_events_real(struct run *x)
 		if (p->done_head)
 			break;
 		int64_t now = real_now(x);
-		if (x->timers.len > 0 && x->at[x->timers.v[0]] <= now)
+		if (x->timers.len > 0 && x->timers.v[0].key <= now)
 			break;
 		if (x->o->interrupt && *x->o->interrupt && x->stop == STOP_NONE)
 			break;
 		int64_t until = INT64_MAX;
 		if (x->timers.len > 0)
-			until = x->at[x->timers.v[0]];
+			until = x->timers.v[0].key;
 		if (x->o->interrupt && until > now + INTERRUPT_POLL_MS)
 			until = now + INTERRUPT_POLL_MS;
 		if (until == INT64_MAX) {
@@ -967,8 +967,8 @@ static void next_events_real(struct run *x)
 		done = j->next;
 		finish_job(x, j);
 	}
-	while (x->timers.len > 0 && x->at[x->timers.v[0]] <= x->now)
-		fire_timer(x, dispatch_heap_pop(&x->timers, x->at));
+	while (x->timers.len > 0 && x->timers.v[0].key <= x->now)
+		fire_timer(x, dispatch_heap_pop(&x->timers));
 }
 
 /* ---- Resume */
@@ -1163,7 +1163,7 @@ static void run_end(struct run *x)
 static void drop_waits(struct run *x)
 {
 	for (uint32_t k = 0; k < x->timers.len; k++) {
-		uint32_t op = x->timers.v[k];
+		uint32_t op = x->timers.v[k].op;
 		if (x->timer[op] != TIMER_COMPLETE || x->d->ops[op].kind != DAG_WAIT)
 			continue;
 		x->timer[op] = TIMER_NONE; /* the heap entry stays and fires as nothing */

@@ -115,6 +115,9 @@ struct sim {
 	struct sim_dev *dev;
 	struct sim_at *at;    /* n_vms * n_sites */
 	uint64_t seq;         /* the last effect applied */
+	uint64_t world_seq;   /* what world.yaml holds, once written (world_written): the run's end and
+	                         sim_close both checkpoint, and at 1M VMs one write takes a second */
+	bool world_written;
 	uint64_t *logged_bits;/* per operation and object: its main effect is in effects.log */
 	uint64_t *prepared_bits; /* per failover and device: its prepare-failover is */
 	uint32_t *logged;     /* per operation: how many of its objects are */
@@ -1258,6 +1261,11 @@ bool sim_checkpoint(struct adapter *a, char *err, size_t errlen)
 	struct sim *s = (struct sim *)a;
 	if (!s->dir)
 		return true;
+	pthread_mutex_lock(&s->mu);
+	bool unchanged = s->world_written && s->world_seq == s->seq;
+	pthread_mutex_unlock(&s->mu);
+	if (unchanged)
+		return true;
 	const struct dag *d = s->dag;
 	size_t n_at = (size_t)d->n_vms * site_count(s);
 	struct sim_dev *dev = xmalloc(((size_t)d->n_devices + 1) * sizeof *dev);
@@ -1277,6 +1285,10 @@ bool sim_checkpoint(struct adapter *a, char *err, size_t errlen)
 	}
 	if (ok)
 		ok = fs_write_atomic(s->world_path, text.data, text.len, err, errlen);
+	if (ok) {
+		s->world_written = true;
+		s->world_seq = seq;
+	}
 	buf_free(&text);
 	free(dev);
 	free(ats);
