@@ -22,6 +22,7 @@
 #include "../lib/strmap.h"
 #include "../lib/utf8.h"
 #include "yamlread.h"
+#include "yamlwrite.h"
 
 #define SEAL_PREFIX "sha256:"
 #define SEAL_PREFIX_LEN 7
@@ -198,11 +199,10 @@ struct stream {
 };
 
 struct writer {
-	yaml_emitter_t em;
-	yaml_event_t ev;
+	struct stream out;
 	struct buf fixed; /* a string with its invalid UTF-8 replaced */
 	char num[32];
-	struct stream out;
+	struct yw yw;
 };
 
 static void stream_head(struct stream *o)
@@ -231,36 +231,20 @@ static void stream_put(struct stream *o, const void *data, size_t size)
 		o->failed = !o->sink(o->ctx, data, size);
 }
 
-static int write_out(void *data, unsigned char *bytes, size_t size)
+static void write_out(void *data, const void *bytes, size_t size)
 {
 	stream_put(data, bytes, size);
-	return 1;
 }
 
-/* Emits w->ev. Every string was made valid UTF-8 and every event comes in a valid order, so a
- * failure is a bug in this file (or memory exhausted), never something a plan can cause. */
-static void emit(struct writer *w)
+static void w_scalar(struct writer *w, const char *s, size_t n, enum yw_style style)
 {
-	if (!yaml_emitter_emit(&w->em, &w->ev)) {
-		fprintf(stderr, "drplan: internal error: the YAML emitter failed: %s\n",
-		        w->em.problem ? w->em.problem : "out of memory");
-		abort();
-	}
-}
-
-static void w_scalar(struct writer *w, const char *s, size_t n, yaml_scalar_style_t style)
-{
-	if (!yaml_scalar_event_initialize(&w->ev, NULL, NULL, (const yaml_char_t *)s, (int)n, 1, 1, style)) {
-		fprintf(stderr, "drplan: internal error: a YAML scalar of %zu bytes could not be made\n", n);
-		abort();
-	}
-	emit(w);
+	yw_scalar(&w->yw, s, n, style);
 }
 
 /* A key or a value from the format's own vocabulary, or a number: always plain. */
 static void w_word(struct writer *w, const char *s)
 {
-	w_scalar(w, s, strlen(s), YAML_PLAIN_SCALAR_STYLE);
+	w_scalar(w, s, strlen(s), YW_PLAIN);
 }
 
 /* A name or a text from the plan: plain when YAML allows and nobody could misread it. */
@@ -278,7 +262,7 @@ static void w_text(struct writer *w, const char *s)
 	if (!s)
 		s = "";
 	size_t n = strlen(s);
-	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+	enum yw_style style = YW_ANY;
 	if (!printable_ascii(s, n)) {
 		size_t i = 0;
 		while (i < n) {
@@ -304,10 +288,10 @@ static void w_text(struct writer *w, const char *s)
 			n = w->fixed.len;
 		}
 		if (needs_escapes(s, n))
-			style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+			style = YW_DOUBLE;
 	}
-	if (style == YAML_ANY_SCALAR_STYLE && looks_nonstring(s, n))
-		style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
+	if (style == YW_ANY && looks_nonstring(s, n))
+		style = YW_SINGLE;
 	w_scalar(w, s, n, style);
 }
 
@@ -330,40 +314,34 @@ static size_t format_int(char out[24], int64_t v)
 
 static void w_int(struct writer *w, int64_t v)
 {
-	w_scalar(w, w->num, format_int(w->num, v), YAML_PLAIN_SCALAR_STYLE);
+	w_scalar(w, w->num, format_int(w->num, v), YW_PLAIN);
 }
 
 /* "w12" */
 static void w_workgroup(struct writer *w, uint32_t index)
 {
 	w->num[0] = 'w';
-	w_scalar(w, w->num, 1 + format_int(w->num + 1, (int64_t)index + 1), YAML_PLAIN_SCALAR_STYLE);
+	w_scalar(w, w->num, 1 + format_int(w->num + 1, (int64_t)index + 1), YW_PLAIN);
 }
 
 static void w_map(struct writer *w, bool flow)
 {
-	yaml_mapping_start_event_initialize(&w->ev, NULL, NULL, 1,
-	                                    flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
-	emit(w);
+	yw_map(&w->yw, flow);
 }
 
 static void w_seq(struct writer *w, bool flow)
 {
-	yaml_sequence_start_event_initialize(&w->ev, NULL, NULL, 1,
-	                                     flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
-	emit(w);
+	yw_seq(&w->yw, flow);
 }
 
 static void w_map_end(struct writer *w)
 {
-	yaml_mapping_end_event_initialize(&w->ev);
-	emit(w);
+	yw_end(&w->yw);
 }
 
 static void w_seq_end(struct writer *w)
 {
-	yaml_sequence_end_event_initialize(&w->ev);
-	emit(w);
+	yw_end(&w->yw);
 }
 
 /* key: "sha256:<hex>", or '' when the digest is unknown. */
@@ -371,12 +349,12 @@ static void w_hash(struct writer *w, const char *key, const char *hex)
 {
 	w_word(w, key);
 	if (!hex[0]) {
-		w_scalar(w, "", 0, YAML_SINGLE_QUOTED_SCALAR_STYLE);
+		w_scalar(w, "", 0, YW_SINGLE);
 		return;
 	}
 	char v[SEAL_PREFIX_LEN + 65];
 	int n = snprintf(v, sizeof v, "%s%s", SEAL_PREFIX, hex);
-	w_scalar(w, v, (size_t)n, YAML_PLAIN_SCALAR_STYLE);
+	w_scalar(w, v, (size_t)n, YW_PLAIN);
 }
 
 static void w_site(struct writer *w, const struct dag *d, const char *key, uint32_t site)
@@ -673,21 +651,8 @@ bool compiled_emit(const struct dag *d, compiled_sink sink, void *ctx, char seal
 	w->out.ctx = ctx;
 	digest_init(&w->out.seal);
 	stream_put(&w->out, COMPILED_HEADER, strlen(COMPILED_HEADER));
-	if (!yaml_emitter_initialize(&w->em)) {
-		fprintf(stderr, "drplan: out of memory starting the YAML emitter\n");
-		abort();
-	}
-	yaml_emitter_set_output(&w->em, write_out, &w->out);
-	yaml_emitter_set_encoding(&w->em, YAML_UTF8_ENCODING);
-	yaml_emitter_set_unicode(&w->em, 1);
-	yaml_emitter_set_width(&w->em, -1); /* never fold a line: the text stays diffable per entry */
-	yaml_emitter_set_indent(&w->em, 2);
-	yaml_emitter_set_break(&w->em, YAML_LN_BREAK);
-
-	yaml_stream_start_event_initialize(&w->ev, YAML_UTF8_ENCODING);
-	emit(w);
-	yaml_document_start_event_initialize(&w->ev, NULL, NULL, NULL, 1);
-	emit(w);
+	/* Lines are never folded (the writer's width is unlimited): the text stays diffable per entry. */
+	yw_init(&w->yw, write_out, &w->out);
 	w_map(w, false);
 	w_key_int(w, "format", DAG_FORMAT_VERSION);
 	/* Zeros: the digest covers the file with these digits as zeros; the caller writes them. */
@@ -710,11 +675,7 @@ bool compiled_emit(const struct dag *d, compiled_sink sink, void *ctx, char seal
 	write_placement(w, d);
 	write_ops(w, d);
 	w_map_end(w);
-	yaml_document_end_event_initialize(&w->ev, 1);
-	emit(w);
-	yaml_stream_end_event_initialize(&w->ev);
-	emit(w);
-	yaml_emitter_delete(&w->em);
+	yw_finish(&w->yw);
 	if (!w->out.head_sent)
 		stream_head(&w->out);
 	if (w->out.seal_at == SIZE_MAX) {

@@ -216,11 +216,23 @@ uint32_t dag_topo_order(const struct dag *d, uint32_t *order)
 void dag_op_id(const struct dag *d, uint32_t i, struct buf *out)
 {
 	const struct dag_op *op = &d->ops[i];
-	buf_printf(out, "s%u.%s", op->step + 1, dag_op_kind_names[op->kind]);
+	buf_putc(out, 's');
+	buf_put_uint(out, (uint64_t)op->step + 1);
+	buf_putc(out, '.');
+	buf_puts(out, dag_op_kind_names[op->kind]);
 	switch ((enum dag_target)op->target_kind) {
-	case DAG_TARGET_DEVICE: buf_printf(out, ".%s", d->devices[op->target].name); break;
-	case DAG_TARGET_GROUP: buf_printf(out, ".%s", d->groups[op->target].name); break;
-	case DAG_TARGET_WORKGROUP: buf_printf(out, ".w%u", op->target + 1); break;
+	case DAG_TARGET_DEVICE:
+		buf_putc(out, '.');
+		buf_puts(out, d->devices[op->target].name);
+		break;
+	case DAG_TARGET_GROUP:
+		buf_putc(out, '.');
+		buf_puts(out, d->groups[op->target].name);
+		break;
+	case DAG_TARGET_WORKGROUP:
+		buf_puts(out, ".w");
+		buf_put_uint(out, (uint64_t)op->target + 1);
+		break;
 	case DAG_TARGET_PLAN:
 		if (op->kind == DAG_GATE) {
 			if ((int32_t)op->target == DAG_NO_PRIORITY)

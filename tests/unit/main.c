@@ -10,7 +10,7 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		lib_suite, source_suite, diag_suite, diff_suite, lexer_suite, parser_suite, fmt_suite, inventory_suite,
 		sarif_suite, lower_suite, estimate_suite, views_suite, verify_suite, compiled_suite, journal_suite,
-		run_suite, sim_suite, faults_suite, exec_suite, router_suite, stale_suite,
+		run_suite, sim_suite, faults_suite, exec_suite, router_suite, stale_suite, yamlwrite_suite,
 	};
 	SRunner *runner = srunner_create(NULL);
 	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)

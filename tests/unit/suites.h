@@ -25,5 +25,6 @@ Suite *faults_suite(void);    /* test_faults.c: the fault-injection proxy and it
 Suite *router_suite(void);    /* test_router.c: per-site routing of adapter calls */
 Suite *exec_suite(void);      /* test_exec.c: the exec adapter against tests/adapters/fake-array.sh */
 Suite *stale_suite(void);     /* test_stale.c: a compiled plan's world against fresh discoveries */
+Suite *yamlwrite_suite(void); /* test_yamlwrite.c: the YAML writer against libyaml's emitter */
 
 #endif

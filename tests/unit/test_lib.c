@@ -74,6 +74,15 @@ START_TEST(test_buf_basics)
 	char *empty = buf_detach(&b);
 	ck_assert_str_eq(empty, "");
 	free(empty);
+	buf_put_uint(&b, 0);
+	buf_putc(&b, ' ');
+	buf_put_uint(&b, 7);
+	buf_putc(&b, ' ');
+	buf_put_uint(&b, 4294967296u);
+	buf_putc(&b, ' ');
+	buf_put_uint(&b, UINT64_MAX);
+	ck_assert_str_eq(b.data, "0 7 4294967296 18446744073709551615");
+	buf_free(&b);
 }
 END_TEST
 
