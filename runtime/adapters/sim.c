@@ -28,6 +28,7 @@
 #include "../../lib/fsutil.h"
 #include "../../lib/glob.h"
 #include "../../lib/strmap.h"
+#include "../../compiler/yamlwrite.h"
 
 #define SIM_FORMAT 1
 #define SIM_LOG_MAGIC "# drplan-sim-effects"
@@ -1112,148 +1113,104 @@ static bool sim_flush(struct adapter *a, char *err, size_t errlen)
 
 /* ---- world.yaml: writing */
 
-struct emitter {
-	yaml_emitter_t em;
-	yaml_event_t ev;
-	bool ok;
-};
-
-static int emit_out(void *data, unsigned char *bytes, size_t size)
+static void to_buf(void *ctx, const void *data, size_t size)
 {
-	buf_append(data, bytes, size);
-	return 1;
+	buf_append(ctx, data, size);
 }
 
-static void emit(struct emitter *w, bool made)
+static void e_str(struct yw *w, const char *s)
 {
-	if (w->ok && !(made && yaml_emitter_emit(&w->em, &w->ev)))
-		w->ok = false;
-}
-
-static void e_str(struct emitter *w, const char *s)
-{
-	if (!w->ok)
-		return;
-	emit(w, yaml_scalar_event_initialize(&w->ev, NULL, NULL, (const yaml_char_t *)s, (int)strlen(s), 1, 1,
-	                                     YAML_ANY_SCALAR_STYLE));
-}
-
-static void e_map(struct emitter *w, bool flow)
-{
-	if (w->ok)
-		emit(w, yaml_mapping_start_event_initialize(&w->ev, NULL, NULL, 1,
-		                                            flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE));
-}
-
-static void e_map_end(struct emitter *w)
-{
-	if (w->ok)
-		emit(w, yaml_mapping_end_event_initialize(&w->ev));
+	yw_scalar(w, s, strlen(s), YW_ANY);
 }
 
 /* A flow list of the sites whose bit is set in `bits` (sides of device dv). */
-static void e_sides(struct emitter *w, const struct sim *s, const struct dag_device *dv, unsigned bits)
+static void e_sides(struct yw *w, const struct sim *s, const struct dag_device *dv, unsigned bits)
 {
-	if (!w->ok)
-		return;
-	emit(w, yaml_sequence_start_event_initialize(&w->ev, NULL, NULL, 1, YAML_FLOW_SEQUENCE_STYLE));
+	yw_seq(w, true);
 	for (unsigned side = 0; side < 2; side++)
 		if (bits & (1u << side))
 			e_str(w, site_name(s, side_site(dv, side)));
-	if (w->ok)
-		emit(w, yaml_sequence_end_event_initialize(&w->ev));
+	yw_end(w);
 }
 
 /* The world as YAML. dev and at are copies taken under mu, so writing holds no lock. */
-static bool world_yaml(const struct sim *s, const struct sim_dev *dev, const struct sim_at *ats, uint64_t seq,
+static void world_yaml(const struct sim *s, const struct sim_dev *dev, const struct sim_at *ats, uint64_t seq,
                        struct buf *out)
 {
 	const struct dag *d = s->dag;
-	struct emitter w = {.ok = true};
-	if (!yaml_emitter_initialize(&w.em))
-		return false;
-	yaml_emitter_set_output(&w.em, emit_out, out);
-	yaml_emitter_set_unicode(&w.em, 1);
-	yaml_emitter_set_width(&w.em, -1);
-	yaml_emitter_set_indent(&w.em, 2);
-	emit(&w, yaml_stream_start_event_initialize(&w.ev, YAML_UTF8_ENCODING));
-	if (w.ok)
-		emit(&w, yaml_document_start_event_initialize(&w.ev, NULL, NULL, NULL, 1));
+	struct yw *w = xmalloc(sizeof *w);
+	yw_init(w, to_buf, out);
 	char num[32];
-	e_map(&w, false);
-	e_str(&w, "format");
+	yw_map(w, false);
+	e_str(w, "format");
 	snprintf(num, sizeof num, "%d", SIM_FORMAT);
-	e_str(&w, num);
-	e_str(&w, "plan");
-	e_str(&w, d->name ? d->name : "");
-	e_str(&w, "plan-digest");
-	e_str(&w, d->plan_digest);
-	e_str(&w, "seq");
+	e_str(w, num);
+	e_str(w, "plan");
+	e_str(w, d->name ? d->name : "");
+	e_str(w, "plan-digest");
+	e_str(w, d->plan_digest);
+	e_str(w, "seq");
 	snprintf(num, sizeof num, "%" PRIu64, seq);
-	e_str(&w, num);
-	e_str(&w, "devices");
-	e_map(&w, false);
-	for (uint32_t i = 0; i < d->n_devices && w.ok; i++) {
+	e_str(w, num);
+	e_str(w, "devices");
+	yw_map(w, false);
+	for (uint32_t i = 0; i < d->n_devices; i++) {
 		const struct dag_device *dv = &d->devices[i];
-		e_str(&w, dv->name);
-		e_map(&w, true);
+		e_str(w, dv->name);
+		yw_map(w, true);
 		if (dv->kind == DAG_STRETCHED) {
 			if (dev[i].prefer != DAG_NONE) {
-				e_str(&w, "prefer");
-				e_str(&w, site_name(s, dev[i].prefer));
+				e_str(w, "prefer");
+				e_str(w, site_name(s, dev[i].prefer));
 			}
 		} else {
-			e_str(&w, "source");
-			e_str(&w, site_name(s, side_site(dv, dev[i].source)));
-			e_str(&w, "writable");
-			e_sides(&w, s, dv, dev[i].writable);
-			e_str(&w, "snapshots");
-			e_sides(&w, s, dv, dev[i].snapshots);
-			e_str(&w, "replicating");
-			e_str(&w, dev[i].replicating ? "true" : "false");
+			e_str(w, "source");
+			e_str(w, site_name(s, side_site(dv, dev[i].source)));
+			e_str(w, "writable");
+			e_sides(w, s, dv, dev[i].writable);
+			e_str(w, "snapshots");
+			e_sides(w, s, dv, dev[i].snapshots);
+			e_str(w, "replicating");
+			e_str(w, dev[i].replicating ? "true" : "false");
 		}
-		e_map_end(&w);
+		yw_end(w);
 	}
-	e_map_end(&w);
-	e_str(&w, "vms");
-	e_map(&w, false);
+	yw_end(w);
+	e_str(w, "vms");
+	yw_map(w, false);
 	uint32_t n_sites = site_count(s);
-	for (uint32_t v = 0; v < d->n_vms && w.ok; v++) {
-		e_str(&w, d->vms[v].name);
-		e_map(&w, true);
+	for (uint32_t v = 0; v < d->n_vms; v++) {
+		e_str(w, d->vms[v].name);
+		yw_map(w, true);
 		for (uint32_t site = 0; site < n_sites; site++) {
 			const struct sim_at *p = &ats[(size_t)v * n_sites + site];
 			if (!(p->flags & AT_REGISTERED))
 				continue;
-			e_str(&w, site_name(s, site));
-			e_map(&w, true);
+			e_str(w, site_name(s, site));
+			yw_map(w, true);
 			if (p->host != DAG_NONE) {
-				e_str(&w, "host");
-				e_str(&w, d->hosts[p->host].name);
+				e_str(w, "host");
+				e_str(w, d->hosts[p->host].name);
 			}
-			e_str(&w, "power");
-			e_str(&w, p->flags & AT_ON ? "on" : "off");
+			e_str(w, "power");
+			e_str(w, p->flags & AT_ON ? "on" : "off");
 			if (p->flags & AT_SNAPSHOT) {
-				e_str(&w, "from");
-				e_str(&w, "snapshot");
+				e_str(w, "from");
+				e_str(w, "snapshot");
 			}
 			const struct dag_migration *mg = dag_vm_migration(d, v);
 			if (mg) {
-				e_str(&w, "copy");
-				e_str(&w, d->devices[p->flags & AT_DESTINATION ? mg->to : mg->from].name);
+				e_str(w, "copy");
+				e_str(w, d->devices[p->flags & AT_DESTINATION ? mg->to : mg->from].name);
 			}
-			e_map_end(&w);
+			yw_end(w);
 		}
-		e_map_end(&w);
+		yw_end(w);
 	}
-	e_map_end(&w);
-	e_map_end(&w);
-	if (w.ok)
-		emit(&w, yaml_document_end_event_initialize(&w.ev, 1));
-	if (w.ok)
-		emit(&w, yaml_stream_end_event_initialize(&w.ev));
-	yaml_emitter_delete(&w.em);
-	return w.ok;
+	yw_end(w);
+	yw_end(w);
+	yw_finish(w);
+	free(w);
 }
 
 bool sim_checkpoint(struct adapter *a, char *err, size_t errlen)
@@ -1279,12 +1236,10 @@ bool sim_checkpoint(struct adapter *a, char *err, size_t errlen)
 	 * the truth does not have. */
 	bool ok = log_wait(&s->log, seq, true, err, errlen);
 	struct buf text = BUF_INIT;
-	if (ok && !world_yaml(s, dev, ats, seq, &text)) {
-		snprintf(err, errlen, "cannot write %s: a name could not be written as YAML", s->world_path);
-		ok = false;
-	}
-	if (ok)
+	if (ok) {
+		world_yaml(s, dev, ats, seq, &text);
 		ok = fs_write_atomic(s->world_path, text.data, text.len, err, errlen);
+	}
 	if (ok) {
 		s->world_written = true;
 		s->world_seq = seq;
@@ -1963,10 +1918,8 @@ static bool adopt_test_world(struct sim *s, const struct buf *world_text, const 
 			return false;
 	}
 	struct buf text = BUF_INIT;
-	bool ok = world_yaml(s, s->dev, s->at, *world_seq, &text);
-	if (!ok)
-		snprintf(err, errlen, "cannot write %s: a name could not be written as YAML", s->world_path);
-	ok = ok && fs_write_atomic(s->world_path, text.data, text.len, err, errlen);
+	world_yaml(s, s->dev, s->at, *world_seq, &text);
+	bool ok = fs_write_atomic(s->world_path, text.data, text.len, err, errlen);
 	buf_free(&text);
 	return ok;
 }
