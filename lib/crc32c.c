@@ -42,3 +42,12 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t len)
 		c = (c >> 8) ^ crc32c_table[0][(c ^ *p++) & 0xFF];
 	return ~c;
 }
+
+void crc32c_hex(char out[8], uint32_t crc)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 7; i >= 0; i--) {
+		out[i] = digits[crc & 0xF];
+		crc >>= 4;
+	}
+}

@@ -181,14 +181,6 @@ static char *journal_put_i64(char *q, int64_t v)
 	return journal_put_u64(q, (uint64_t)v);
 }
 
-static void journal_put_hex32(char *q, uint32_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		q[i] = journal_hex[v & 0xF];
-		v >>= 4;
-	}
-}
-
 /* ---- Files. */
 
 static void journal_errno(char *err, size_t errlen, const char *what, const char *path)
@@ -252,7 +244,7 @@ void journal_format_header(struct buf *out, const char *plan_digest, const char 
 	buf_printf(out, "%s %d %s ", JOURNAL_MAGIC, JOURNAL_FORMAT_VERSION, plan_digest);
 	journal_escape(out, plan_name, strlen(plan_name), true);
 	char tail[11] = " 00000000\n";
-	journal_put_hex32(tail + 1, crc32c(0, out->data + from, out->len - from));
+	crc32c_hex(tail + 1, crc32c(0, out->data + from, out->len - from));
 	buf_append(out, tail, 10);
 }
 
@@ -330,7 +322,7 @@ void journal_format_record(struct buf *out, uint64_t seq, const struct journal_r
 	q += nlen;
 	*q++ = ' ';
 	q = journal_escape_into(q, msg, mlen, false);
-	journal_put_hex32(line, crc32c(0, line + 9, (size_t)(q - line - 9)));
+	crc32c_hex(line, crc32c(0, line + 9, (size_t)(q - line - 9)));
 	line[8] = ' ';
 	*q++ = '\n';
 	out->len = (size_t)(q - out->data);

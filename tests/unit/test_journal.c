@@ -150,6 +150,11 @@ START_TEST(test_crc32c)
 	memset(ff, 0xFF, sizeof ff);
 	ck_assert_uint_eq(crc32c(0, z, 32), 0x8A9136AAu);
 	ck_assert_uint_eq(crc32c(0, ff, 32), 0x62A8AB43u);
+	char hex[9] = "";
+	crc32c_hex(hex, 0xE3069283u);
+	ck_assert_str_eq(hex, "e3069283");
+	crc32c_hex(hex, 0x0000000Fu);
+	ck_assert_str_eq(hex, "0000000f");
 	/* In pieces of every size, from every alignment: the same as at once. */
 	char data[301];
 	for (size_t i = 0; i < sizeof data; i++)
