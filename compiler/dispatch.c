@@ -71,6 +71,27 @@ void dispatch_init(struct dispatch *s, const struct dag *d, const int64_t *prio)
 	s->freed_list = xmalloc(cz * sizeof *s->freed_list);
 	s->last_release = xmalloc(cz * sizeof *s->last_release);
 	memset(s->last_release, 0xff, cz * sizeof *s->last_release);
+	s->universal = xcalloc(cz, sizeof *s->universal);
+	s->universals = xmalloc(cz * sizeof *s->universals);
+	s->parked = xcalloc(cz, sizeof *s->parked);
+	s->unparked_op = DAG_NONE;
+	s->home = xmalloc(sz * sizeof *s->home);
+	s->release_seq = xcalloc(cz, sizeof *s->release_seq);
+	s->refused_by = xmalloc(sz * sizeof *s->refused_by);
+	uint32_t counted = 0;
+	for (uint32_t op = 0; op < d->n_ops; op++) {
+		uint32_t n;
+		limits_op_counters(s->limits, op, &n);
+		counted += n > 0;
+	}
+	for (uint32_t c = 0; c < s->n_counters; c++) {
+		uint32_t n;
+		limits_counter_ops(s->limits, c, &n);
+		if (n == counted) {
+			s->universal[c] = true;
+			s->universals[s->n_universals++] = c;
+		}
+	}
 }
 
 void dispatch_free(struct dispatch *s)
@@ -84,6 +105,13 @@ void dispatch_free(struct dispatch *s)
 	free(s->last_release);
 	free(s->origin);
 	free(s->cand.v);
+	free(s->universal);
+	free(s->universals);
+	free(s->parked);
+	free(s->parking.v);
+	free(s->home);
+	free(s->release_seq);
+	free(s->refused_by);
 	limits_free(s->limits);
 	memset(s, 0, sizeof *s);
 }
@@ -93,15 +121,77 @@ void dispatch_ready(struct dispatch *s, uint32_t op)
 	dispatch_heap_push(&s->cand, s->prio[op], op);
 }
 
-/* Offers counter c's best waiter if c has room and none is offered yet. */
-static void offer(struct dispatch *s, uint32_t c)
+/* Offers counter c's best waiter if c has room, is not parked and has none offered yet; returns
+ * the operation offered, or DAG_NONE. */
+static uint32_t offer(struct dispatch *s, uint32_t c)
 {
-	if (s->offered[c] || s->waiters[c].len == 0 || !limits_has_room(limits_counter(s->limits, c)))
-		return;
+	if (s->parked[c] || s->offered[c] || s->waiters[c].len == 0 || !limits_has_room(limits_counter(s->limits, c)))
+		return DAG_NONE;
 	uint32_t op = dispatch_heap_pop(&s->waiters[c]);
 	s->origin[op] = c;
 	s->offered[c] = true;
 	dispatch_heap_push(&s->cand, s->prio[op], op);
+	return op;
+}
+
+/* op waits for counter c. A parked counter whose best waiter this becomes is queued again with it
+ * (the entry of the one before goes stale). */
+static void wait_for(struct dispatch *s, uint32_t c, uint32_t op)
+{
+	dispatch_heap_push(&s->waiters[c], s->prio[op], op);
+	s->home[op] = c;
+	if (s->parked[c] && s->waiters[c].v[0].op == op)
+		dispatch_heap_push(&s->parking, s->prio[op], op);
+}
+
+static void park(struct dispatch *s, uint32_t c)
+{
+	s->parked[c] = true;
+	dispatch_heap_push(&s->parking, s->waiters[c].v[0].key, s->waiters[c].v[0].op);
+}
+
+static bool universals_have_room(const struct dispatch *s)
+{
+	for (uint32_t i = 0; i < s->n_universals; i++)
+		if (!limits_has_room(limits_counter(s->limits, s->universals[i])))
+			return false;
+	return true;
+}
+
+/* While the universal counters have room, the best parked counter's best waiter is a candidate:
+ * one at a time, the next as soon as it has been tried, so the candidates still come out in
+ * priority order. A parked counter that is itself full is simply unparked: its own release
+ * offers it. */
+static void unpark_next(struct dispatch *s)
+{
+	if (s->unparked_op != DAG_NONE || s->parking.len == 0 || !universals_have_room(s))
+		return;
+	while (s->parking.len > 0) {
+		uint32_t best = dispatch_heap_pop(&s->parking), c = s->home[best];
+		if (!s->parked[c] || s->waiters[c].len == 0 || s->waiters[c].v[0].op != best)
+			continue; /* stale */
+		s->parked[c] = false;
+		uint32_t op = offer(s, c);
+		if (op != DAG_NONE) {
+			s->unparked_op = op;
+			return;
+		}
+	}
+}
+
+/* What an operation that a limit held back waited for. It starts at a release of one of its
+ * counters (nothing else changes between dispatches), so the counters that freed a slot last did
+ * so at the very instant it starts: the one that refused it last if it is one of them (the limit
+ * that held it), else the first of them. */
+static uint32_t waited_for(const struct dispatch *s, uint32_t op)
+{
+	uint32_t n, best = LIMITS_NONE;
+	const uint32_t *cs = limits_op_counters(s->limits, op, &n);
+	for (uint32_t i = 0; i < n; i++)
+		if (best == LIMITS_NONE || s->release_seq[cs[i]] > s->release_seq[best])
+			best = cs[i];
+	uint32_t held = s->refused_by[op];
+	return best != LIMITS_NONE && s->release_seq[held] == s->release_seq[best] ? held : best;
 }
 
 uint32_t dispatch_next(struct dispatch *s, uint32_t *via)
@@ -111,19 +201,32 @@ uint32_t dispatch_next(struct dispatch *s, uint32_t *via)
 		offer(s, s->freed_list[i]);
 	}
 	s->n_freed = 0;
+	unpark_next(s);
 	while (s->cand.len > 0) {
 		uint32_t op = dispatch_heap_pop(&s->cand);
 		uint32_t from = s->origin[op];
 		s->origin[op] = LIMITS_NONE;
+		bool unparked = op == s->unparked_op;
+		if (unparked)
+			s->unparked_op = DAG_NONE;
 		if (from != LIMITS_NONE)
 			s->offered[from] = false;
 		uint32_t full = limits_try(s->limits, op);
 		if (full != LIMITS_NONE)
-			dispatch_heap_push(&s->waiters[full], s->prio[op], op);
-		if (from != LIMITS_NONE)
-			offer(s, from);
+			s->refused_by[op] = full;
+		if (full != LIMITS_NONE && s->universal[full] && from != LIMITS_NONE && !s->universal[from]) {
+			wait_for(s, from, op);
+			park(s, from);
+		} else {
+			if (full != LIMITS_NONE)
+				wait_for(s, full, op);
+			if (from != LIMITS_NONE)
+				offer(s, from);
+		}
+		if (unparked)
+			unpark_next(s);
 		if (full == LIMITS_NONE) {
-			*via = from;
+			*via = from == LIMITS_NONE ? LIMITS_NONE : waited_for(s, op);
 			return op;
 		}
 	}
@@ -133,10 +236,12 @@ uint32_t dispatch_next(struct dispatch *s, uint32_t *via)
 void dispatch_release(struct dispatch *s, uint32_t op)
 {
 	limits_release(s->limits, op);
+	s->n_releases++; /* one instant for all of op's counters: ties go to the first of them */
 	uint32_t n;
 	const uint32_t *cs = limits_op_counters(s->limits, op, &n);
 	for (uint32_t i = 0; i < n; i++) {
 		s->last_release[cs[i]] = op;
+		s->release_seq[cs[i]] = s->n_releases;
 		if (!s->freed[cs[i]] && s->waiters[cs[i]].len > 0) {
 			s->freed[cs[i]] = true;
 			s->freed_list[s->n_freed++] = cs[i];

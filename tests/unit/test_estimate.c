@@ -624,6 +624,54 @@ static void random_dag(struct dag *d, uint32_t n, bool with_limits)
 	}
 }
 
+/* The critical path: contiguous in time, from 0 to the makespan, through real edges or waits. */
+static void assert_path_contiguous(const struct dag *d, const struct estimate *e)
+{
+	ck_assert_uint_gt(e->n_path, 0);
+	ck_assert_int_eq(e->start_ms[e->path[0].op], 0);
+	ck_assert_int_eq(e->finish_ms[e->path[e->n_path - 1].op], e->makespan_ms);
+	for (uint32_t k = 1; k < e->n_path; k++) {
+		uint32_t prev = e->path[k - 1].op, cur = e->path[k].op;
+		ck_assert_int_eq(e->finish_ms[prev], e->start_ms[cur]);
+		if (e->path[k].waited == LIMITS_NONE) {
+			bool edge = false;
+			for (uint32_t j = d->ops[cur].first_pred; j < d->ops[cur].first_pred + d->ops[cur].n_preds; j++)
+				edge |= d->edges[j].from == prev;
+			ck_assert(edge);
+		} else {
+			ck_assert_int_gt(e->start_ms[cur], e->ready_ms[cur]);
+		}
+	}
+}
+
+/* Random DAGs under a plan-wide `limit all N` beside limits per host, device or site: the
+ * dispatcher parks the counters whose offers the universal counter refuses (dispatch.h), and the
+ * schedule must still be the naive one, start for start. */
+START_TEST(test_random_universal_against_naive)
+{
+	rng_state = 7;
+	for (int round = 0; round < 300; round++) {
+		struct dag d;
+		random_dag(&d, 5 + rnd(80), false);
+		t_limit(&d, DAG_LIMIT_ALL, DAG_SCOPE_PLAN, 1 + rnd(4));
+		static const uint32_t kinds[] = {DAG_POWER_ON, DAG_REGISTER, DAG_LIMIT_ALL, DAG_SHUTDOWN};
+		for (uint32_t k = rnd(3) + 1; k > 0; k--)
+			t_limit(&d, kinds[rnd(4)], (enum dag_scope)(1 + rnd(3)), 1 + rnd(2));
+		struct estimate e;
+		ck_assert(estimate_run(&d, &e));
+		int64_t *start = xmalloc((d.n_ops + 1) * sizeof *start);
+		naive_schedule(&d, e.prio, start);
+		for (uint32_t i = 0; i < d.n_ops; i++)
+			ck_assert_msg(start[i] == e.start_ms[i], "round %d op %u: naive %lld, estimate %lld", round, i,
+			              (long long)start[i], (long long)e.start_ms[i]);
+		assert_path_contiguous(&d, &e);
+		free(start);
+		estimate_free(&e);
+		dag_free(&d);
+	}
+}
+END_TEST
+
 /* The makespan of the plain critical-path schedule, by the naive scheduler. */
 static int64_t critical_path_makespan(const struct dag *d, const struct estimate *e)
 {
@@ -661,22 +709,7 @@ START_TEST(test_random_against_naive)
 		ck_assert_int_le(e.lower_bound_ms, e.makespan_ms);
 		if (d.n_limits == 0)
 			ck_assert_int_eq(e.lower_bound_ms, e.makespan_ms);
-		/* The path: contiguous in time, from 0 to the makespan, through real edges or waits. */
-		ck_assert_uint_gt(e.n_path, 0);
-		ck_assert_int_eq(e.start_ms[e.path[0].op], 0);
-		ck_assert_int_eq(e.finish_ms[e.path[e.n_path - 1].op], e.makespan_ms);
-		for (uint32_t k = 1; k < e.n_path; k++) {
-			uint32_t prev = e.path[k - 1].op, cur = e.path[k].op;
-			ck_assert_int_eq(e.finish_ms[prev], e.start_ms[cur]);
-			if (e.path[k].waited == LIMITS_NONE) {
-				bool edge = false;
-				for (uint32_t j = d.ops[cur].first_pred; j < d.ops[cur].first_pred + d.ops[cur].n_preds; j++)
-					edge |= d.edges[j].from == prev;
-				ck_assert(edge);
-			} else {
-				ck_assert_int_gt(e.start_ms[cur], e.ready_ms[cur]);
-			}
-		}
+		assert_path_contiguous(&d, &e);
 		free(start);
 		estimate_free(&e);
 		dag_free(&d);
@@ -1003,6 +1036,7 @@ Suite *estimate_suite(void)
 	tcase_add_test(tc, test_wait);
 	tcase_add_test(tc, test_empty_and_cycle);
 	tcase_add_test(tc, test_random_against_naive);
+	tcase_add_test(tc, test_random_universal_against_naive);
 	tcase_add_test(tc, test_large);
 	tcase_add_test(tc, test_latency_applies);
 	tcase_add_test(tc, test_latency_errors);
