@@ -1,7 +1,9 @@
 /* dispatch.c: the dispatcher of ready operations under the plan's limits (dispatch.h). A counter
  * that frees a slot offers only its best waiter back, and offers the next one only while it still
  * has room; so the candidates come out of the queue in exactly the order a scan of every ready
- * operation would try them, without rescanning operations that cannot start. */
+ * operation would try them, without rescanning operations that cannot start. A counter whose offer
+ * a full universal counter (`limit all N`) refused is parked with its waiters until that one has
+ * room again (struct dispatch), so that completions do not move them back and forth. */
 #include "dispatch.h"
 
 #include <stdlib.h>
