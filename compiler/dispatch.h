@@ -61,8 +61,9 @@ void dispatch_free(struct dispatch *s);
 /* op's predecessors are done: it may start once the limits admit it. */
 void dispatch_ready(struct dispatch *s, uint32_t op);
 /* The best operation that may start now, already counted against its limits, or DAG_NONE. *via is
- * the counter it had been waiting for (LIMITS_NONE if none refused it). Call it until DAG_NONE
- * after readying or releasing operations. */
+ * the counter it had been waiting for: of its counters, one that freed a slot last, preferring the
+ * one that refused it last (LIMITS_NONE if none refused it). Call it until DAG_NONE after readying
+ * or releasing operations. */
 uint32_t dispatch_next(struct dispatch *s, uint32_t *via);
 /* op has finished (or will never run again after being admitted): its slots are free. */
 void dispatch_release(struct dispatch *s, uint32_t op);
