@@ -163,9 +163,8 @@ static struct analysis analyze(const char *s, size_t n)
 		if (k > left)
 			k = left;
 		if (i == 0) {
-			if (strchr("#,[]{}&*!|>'\"%@`", *c) && *c) {
+			if (*c && strchr("#,[]{}&*!|>'\"%@`", *c))
 				flow_ind = block_ind = true;
-			}
 			if (*c == '?' || *c == ':') {
 				flow_ind = true;
 				if (followed_by_ws)
