@@ -64,7 +64,9 @@ enum adapter_outcome {
 };
 extern const char *const adapter_outcome_names[]; /* "happened", "not-happened", "unknown" */
 
-#define ADAPTER_WHERE_MAX 64
+/* Room for a description of a VM at both sites ("on at east (esx-e01, destination copy on lun-1);
+ * off at west (...)"): the simulator's run to about 100 bytes; a longer one is cut. */
+#define ADAPTER_WHERE_MAX 256
 
 /* One VM's answer to a query. */
 struct adapter_vm_answer {

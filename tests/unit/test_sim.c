@@ -635,6 +635,14 @@ START_TEST(test_migration_copies)
 	buf_clear(&b);
 	sim_describe_vm(a, "app-01", &b);
 	ck_assert_str_eq(b.data, "on at east (esx-e01, destination copy on lun-1); off at west (esx-w01, destination copy on lun-1)");
+	/* A query answers with the same words, whole (ADAPTER_WHERE_MAX once cut them at 63 bytes). */
+	struct adapter_request q = {.dag = d, .op = find_op(d, "s4.register.w2"), .attempt = 2, .run = 1};
+	struct adapter_vm_answer vms[1];
+	struct adapter_answer ans = {.vms = vms, .n_vms = 1};
+	ck_assert_uint_eq(d->workgroups[d->ops[q.op].target].n_vms, 1);
+	adapter_query(a, &q, &ans);
+	ck_assert_int_eq(vms[0].outcome, ADAPTER_HAPPENED);
+	ck_assert_str_eq(vms[0].where, b.data);
 	a->vt->close(a);
 	a = open_sim(d, &o);
 	buf_clear(&b);
