@@ -9,7 +9,7 @@ set -- cleanup-e2e # dash ignores the arguments of `.`: they are passed as $1 th
 . tests/e2e/lib/assert.sh
 cp -R plans "$scratch/plans" # a copy: a variant is written beside the plans below
 plans=$scratch/plans
-cp tests/adapters/fake-array.sh "$scratch/fake-array.sh"
+fake_array
 cd "$scratch" || exit 2
 
 drun() { "$DRPLAN" run --root "$plans" "$@"; }
@@ -61,9 +61,6 @@ check "lun-142's snapshot stays under it" grep -q 'lun-142: {source: east, writa
 check "and lun-141's" grep -q 'lun-141: {source: east, writable: \[east\], snapshots: \[west\]' st2/world.yaml
 
 # The same cleanup through the exec adapter: the program gets unregister and discard-snapshot.
-mkdir -p array
-FAKE_ARRAY_DIR=$scratch/array
-export FAKE_ARRAY_DIR
 cat >exec.drp <<'PLAN'
 site east { adapter exec { program "fake-array.sh" env "FAKE_ARRAY_DIR" } }
 site west { adapter exec { program "fake-array.sh" env "FAKE_ARRAY_DIR" } }

@@ -6,10 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 set -- exec-e2e # dash ignores the arguments of `.`: they are passed as $1 this way
 . tests/e2e/lib/assert.sh
-cp tests/adapters/fake-array.sh "$scratch/fake-array.sh"
-mkdir -p "$scratch/array"
-FAKE_ARRAY_DIR=$scratch/array
-export FAKE_ARRAY_DIR
+fake_array
 cd "$scratch" || exit 2
 cat >plan.drp <<'PLAN'
 site east {

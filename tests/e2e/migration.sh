@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.." || exit 2
 set -- migration-e2e # dash ignores the arguments of `.`: they are passed as $1 this way
 . tests/e2e/lib/assert.sh
 dir=$PWD/tests/e2e/migration
-cp tests/adapters/fake-array.sh "$dir/inventory.yaml" "$scratch/"
+fake_array
+cp "$dir/inventory.yaml" "$scratch/"
 cd "$scratch" || exit 2
 
 drun() { "$DRPLAN" run --root "$dir" --simulate "$@"; }
@@ -68,9 +69,6 @@ contains "$scratch/err" "'lun-1' is not DEVICE=STATE" "is refused"
 
 # The exec adapter: the same plan with both sites driven by the reference program (whose
 # discovery knows nothing of this world: the stale-plan check is tests/e2e/stale.sh's).
-mkdir -p array
-FAKE_ARRAY_DIR=$scratch/array
-export FAKE_ARRAY_DIR
 sed -e 's|adapter sim|adapter exec { program "fake-array.sh" env "FAKE_ARRAY_DIR FAKE_ARRAY_MODE FAKE_ARRAY_MODE_OP" }|' \
 	"$dir/plan.drp" >exec.drp
 echo completed >array/record.lun-1.app-01

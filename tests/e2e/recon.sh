@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 set -- recon-e2e # dash ignores the arguments of `.`: they are passed as $1 this way
 . tests/e2e/lib/assert.sh
-cp tests/adapters/fake-array.sh "$scratch/fake-array.sh"
+fake_array
 plans=$PWD/plans
 cd "$scratch" || exit 2
 
@@ -102,8 +102,6 @@ once resume.journal.sim/effects.log s2.register.w1 register 8
 # 3. The exec adapter: attempt 1 of power-on acts on db-01 and db-02, then hangs until the step's
 # timeout kills it (or exits without a reply); the retry asks fake-array.sh per VM and powers on
 # db-03 and db-04 only.
-FAKE_ARRAY_DIR=$scratch/array
-export FAKE_ARRAY_DIR
 # new_array: an empty fake array whose discovery reports the plan's world (`drplan run` checks it).
 new_array() {
 	rm -rf array

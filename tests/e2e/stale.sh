@@ -8,10 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 set -- stale-e2e # dash ignores the arguments of `.`: they are passed as $1 this way
 . tests/e2e/lib/assert.sh
-cp tests/adapters/fake-array.sh "$scratch/fake-array.sh"
-mkdir -p "$scratch/array"
-FAKE_ARRAY_DIR=$scratch/array
-export FAKE_ARRAY_DIR
+fake_array
 cd "$scratch" || exit 2
 inv=array/inventory
 

@@ -10,6 +10,15 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/drplan-e2e.XXXXXX") || exit 2
 trap 'rm -rf "$scratch"' EXIT
 trap 'exit 130' INT TERM
 
+# fake_array: for the scripts that drive the exec adapter: its reference program
+# (tests/adapters/fake-array.sh) copied into $scratch, and the program's state directory,
+# $scratch/array, exported as FAKE_ARRAY_DIR. Call it from the repository root.
+fake_array() {
+	cp tests/adapters/fake-array.sh "$scratch/fake-array.sh" && mkdir -p "$scratch/array" || exit 2
+	FAKE_ARRAY_DIR=$scratch/array
+	export FAKE_ARRAY_DIR
+}
+
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
